@@ -1,0 +1,146 @@
+use std::path::Path;
+
+use accord_server::{AppState, Bootstrap};
+use accord_store_sqlite::SqliteStore;
+use reqwest::{Method, RequestBuilder, Response};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub url: String,
+    pub admin: String,
+    pub http: reqwest::Client,
+    pub data: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Body limit the tests run with, small enough to exceed cheaply.
+pub const TEST_BODY_LIMIT: usize = 64 * 1024;
+
+/// Starts the server on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let data = tempfile::tempdir().unwrap();
+    let (url, admin, stop, task) = start(data.path(), None).await;
+    TestApp {
+        url,
+        admin: admin.expect("a fresh database makes an admin token"),
+        http: reqwest::Client::new(),
+        data,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+/// Starts a server on the database in `dir`; returns the admin secret when this start
+/// created one.
+pub async fn start(
+    dir: &Path,
+    supplied: Option<&SecretString>,
+) -> (String, Option<String>, oneshot::Sender<()>, JoinHandle<()>) {
+    let store = SqliteStore::open_in(dir).await.unwrap();
+    let admin = match accord_server::bootstrap_admin(&store, supplied)
+        .await
+        .unwrap()
+    {
+        Bootstrap::Created { secret, .. } => Some(secret.expose_secret().to_owned()),
+        Bootstrap::Existing => None,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = accord_server::router(AppState::new(store.clone()), TEST_BODY_LIMIT);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        accord_server::serve(listener, router, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+        store.close().await;
+    });
+    (url, admin, stop, task)
+}
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let r = self.http.request(method, format!("{}{path}", self.url));
+        match token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PUT, path, Some(token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a token with the admin token and returns its secret and id.
+    pub async fn token(&self, scope: &str, customer: Option<&str>) -> (String, String) {
+        let response = self
+            .request(Method::POST, "/v1/tokens", Some(&self.admin))
+            .json(&json!({"scope": scope, "customer": customer, "label": "test"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        (
+            body["token"].as_str().unwrap().to_owned(),
+            body["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn customer(&self, id: &str, name: &str) {
+        let response = self
+            .put_json(
+                &format!("/v1/customers/{id}"),
+                &self.admin,
+                json!({"name": name}),
+            )
+            .await;
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
+    /// Stops the server gracefully and waits for it; keeps the data directory.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).unwrap();
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+}
+
+/// Asserts a problem document with this status and returns it.
+pub async fn problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:accord:problem:")
+    );
+    assert!(!body["title"].as_str().unwrap().is_empty());
+    body
+}

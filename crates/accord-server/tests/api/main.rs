@@ -1,0 +1,10 @@
+//! The API tested from outside: each test starts the real server on 127.0.0.1:0 with a
+//! fresh SQLite database in a temporary directory, and talks HTTP to it.
+
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod errors;
+mod helpers;
+mod ops;
+mod restart;

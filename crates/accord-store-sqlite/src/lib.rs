@@ -1,0 +1,506 @@
+//! Accord's embedded default store: one SQLite file.
+//!
+//! The file runs in WAL mode with `synchronous=FULL`, so a committed change survives a
+//! crash or power loss, with foreign keys on and a busy timeout. All writes go through one
+//! connection (SQLite allows one writer at a time; queueing them in the pool is cheaper
+//! than retrying on `SQLITE_BUSY`), reads through a small pool of read-only connections
+//! that WAL lets run beside the writer. The schema is migrated on open from migrations
+//! compiled into the binary.
+
+#![forbid(unsafe_code)]
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use accord_core::CustomerId;
+use accord_store::{
+    Actor, AuditEntry, Change, Customer, NewToken, Page, PageRequest, Scope, Store, StoreError,
+    StoreResult, TokenDigest, TokenRecord, Viewer, cursor,
+};
+use jiff::Timestamp;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, SqlSafeStr, Sqlite, Transaction};
+
+/// The migrations, oldest first, compiled in so a deployed binary needs no files beside it.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
+
+/// Name of the database file inside the data directory.
+pub const DATABASE_FILE: &str = "accord.db";
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the SQLite database {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot migrate the SQLite database {path}: {source}")]
+    Migrate {
+        path: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+}
+
+/// A handle to the SQLite store; clones share the pools.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating when needed) the database file at `path`.
+    pub async fn open(path: &Path) -> Result<Self, OpenError> {
+        let shown = path.display().to_string();
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .map_err(|source| OpenError::Open {
+                path: shown.clone(),
+                source,
+            })?;
+        migrator()
+            .run(&writer)
+            .await
+            .map_err(|source| OpenError::Migrate {
+                path: shown.clone(),
+                source,
+            })?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(|source| OpenError::Open {
+                path: shown,
+                source,
+            })?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Opens `accord.db` inside `data_dir`.
+    pub async fn open_in(data_dir: &Path) -> Result<Self, OpenError> {
+        Self::open(&data_dir.join(DATABASE_FILE)).await
+    }
+
+    /// Closes the pools, waiting for running queries (used on shutdown).
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Maps a driver error into the store's words; unique-key violations are conflicts.
+fn backend(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Conflict(db.message().to_owned());
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Backend(format!("stored {what} {value:?} does not parse"))
+}
+
+fn parse_time(s: &str) -> StoreResult<Timestamp> {
+    s.parse().map_err(|_| corrupt("timestamp", s))
+}
+
+fn parse_customer(s: &str) -> StoreResult<CustomerId> {
+    s.parse().map_err(|_| corrupt("customer id", s))
+}
+
+async fn audit(
+    tx: &mut Transaction<'_, Sqlite>,
+    actor: &Actor,
+    at: Timestamp,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(at.to_string())
+    .bind(actor.to_string())
+    .bind(action)
+    .bind(target)
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+const TOKEN_COLUMNS: &str = "seq, id, label, scope, customer_id, created_at, revoked_at";
+
+fn token_from_row(row: &SqliteRow) -> StoreResult<TokenRecord> {
+    let scope: String = row.try_get("scope").map_err(backend)?;
+    let created_at: String = row.try_get("created_at").map_err(backend)?;
+    let revoked_at: Option<String> = row.try_get("revoked_at").map_err(backend)?;
+    let customer: Option<String> = row.try_get("customer_id").map_err(backend)?;
+    Ok(TokenRecord {
+        id: row.try_get("id").map_err(backend)?,
+        label: row.try_get("label").map_err(backend)?,
+        scope: Scope::from_str(&scope).map_err(|_| corrupt("scope", &scope))?,
+        customer: customer.as_deref().map(parse_customer).transpose()?,
+        created_at: parse_time(&created_at)?,
+        revoked_at: revoked_at.as_deref().map(parse_time).transpose()?,
+    })
+}
+
+fn customer_from_row(row: &SqliteRow) -> StoreResult<Customer> {
+    let id: String = row.try_get("id").map_err(backend)?;
+    Ok(Customer {
+        id: parse_customer(&id)?,
+        name: row.try_get("name").map_err(backend)?,
+        tier: row.try_get("tier").map_err(backend)?,
+        region: row.try_get("region").map_err(backend)?,
+        timezone: row.try_get("timezone").map_err(backend)?,
+    })
+}
+
+/// Splits `limit + 1` fetched rows into a page and the cursor of its last item.
+fn paginate<T>(mut items: Vec<T>, limit: u32, list: &str, key: impl Fn(&T) -> String) -> Page<T> {
+    let limit = limit as usize;
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| cursor::encode(list, &key(last)))
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+async fn insert_token(
+    tx: &mut Transaction<'_, Sqlite>,
+    actor: &Actor,
+    token: &NewToken,
+    at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, label, scope, customer_id, digest, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(&token.id)
+    .bind(&token.label)
+    .bind(token.scope.as_str())
+    .bind(token.customer.as_ref().map(CustomerId::as_str))
+    .bind(token.digest.0.as_slice())
+    .bind(at.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    audit(
+        tx,
+        actor,
+        at,
+        "token.create",
+        &token.id,
+        serde_json::json!({
+            "label": token.label,
+            "scope": token.scope,
+            "customer": token.customer,
+        }),
+    )
+    .await
+}
+
+impl Store for SqliteStore {
+    async fn health(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn bootstrap_admin(&self, token: NewToken, at: Timestamp) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let done =
+            sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('bootstrapped', ?1)")
+                .bind(at.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_token(&mut tx, &Actor::System, &token, at).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        token: NewToken,
+        at: Timestamp,
+    ) -> StoreResult<TokenRecord> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        insert_token(&mut tx, actor, &token, at).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(TokenRecord {
+            id: token.id,
+            label: token.label,
+            scope: token.scope,
+            customer: token.customer,
+            created_at: at,
+            revoked_at: None,
+        })
+    }
+
+    async fn token_by_digest(&self, digest: &TokenDigest) -> StoreResult<Option<TokenRecord>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE digest = ?1 AND revoked_at IS NULL"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(digest.0.as_slice())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(token_from_row)
+            .transpose()
+    }
+
+    async fn list_tokens(&self, page: &PageRequest) -> StoreResult<Page<TokenRecord>> {
+        let after: i64 = match &page.after {
+            None => 0,
+            Some(c) => cursor::decode("tokens", c)?
+                .parse()
+                .map_err(|_| StoreError::BadCursor(c.clone()))?,
+        };
+        let sql =
+            format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>("seq").map_err(backend)?,
+                    token_from_row(row)?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let page = paginate(items, page.limit, "tokens", |(seq, _)| seq.to_string());
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, t)| t).collect(),
+            next: page.next,
+        })
+    }
+
+    async fn revoke_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        at: Timestamp,
+    ) -> StoreResult<TokenRecord> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let changed = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+        )
+        .bind(at.to_string())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if changed > 0 {
+            audit(
+                &mut tx,
+                actor,
+                at,
+                "token.revoke",
+                id,
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "token",
+                id: id.to_owned(),
+            })?;
+        let record = token_from_row(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(record)
+    }
+
+    async fn put_customer(
+        &self,
+        actor: &Actor,
+        customer: Customer,
+        at: Timestamp,
+    ) -> StoreResult<Change> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let existing =
+            sqlx::query("SELECT id, name, tier, region, timezone FROM customers WHERE id = ?1")
+                .bind(customer.id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+                .as_ref()
+                .map(customer_from_row)
+                .transpose()?;
+        let change = match existing {
+            Some(old) if old == customer => return Ok(Change::Unchanged),
+            Some(_) => Change::Updated,
+            None => Change::Created,
+        };
+        sqlx::query(
+            "INSERT INTO customers (id, name, tier, region, timezone) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier,
+                 region = excluded.region, timezone = excluded.timezone",
+        )
+        .bind(customer.id.as_str())
+        .bind(&customer.name)
+        .bind(&customer.tier)
+        .bind(&customer.region)
+        .bind(&customer.timezone)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let action = match change {
+            Change::Created => "customer.create",
+            _ => "customer.update",
+        };
+        let detail =
+            serde_json::to_value(&customer).map_err(|e| StoreError::Backend(e.to_string()))?;
+        audit(&mut tx, actor, at, action, customer.id.as_str(), detail).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(change)
+    }
+
+    async fn list_customers(
+        &self,
+        viewer: &Viewer,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Customer>> {
+        let after = match &page.after {
+            None => String::new(),
+            Some(c) => cursor::decode("customers", c)?,
+        };
+        // The viewer filter is part of the query itself: a bound viewer cannot page past it.
+        let rows = sqlx::query(
+            "SELECT id, name, tier, region, timezone FROM customers
+             WHERE id > ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id LIMIT ?3",
+        )
+        .bind(after)
+        .bind(viewer.bound_customer().map(CustomerId::as_str))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        let items = rows
+            .iter()
+            .map(customer_from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok(paginate(items, page.limit, "customers", |c: &Customer| {
+            c.id.to_string()
+        }))
+    }
+
+    async fn get_customer(
+        &self,
+        viewer: &Viewer,
+        id: &CustomerId,
+    ) -> StoreResult<Option<Customer>> {
+        if !viewer.may_see(id) {
+            return Ok(None);
+        }
+        sqlx::query("SELECT id, name, tier, region, timezone FROM customers WHERE id = ?1")
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(customer_from_row)
+            .transpose()
+    }
+
+    async fn list_audit(&self, page: &PageRequest) -> StoreResult<Page<AuditEntry>> {
+        let after: i64 = match &page.after {
+            None => 0,
+            Some(c) => cursor::decode("audit", c)?
+                .parse()
+                .map_err(|_| StoreError::BadCursor(c.clone()))?,
+        };
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, target, detail FROM audit_log
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )
+        .bind(after)
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                let at: String = row.try_get("at").map_err(backend)?;
+                let detail: String = row.try_get("detail").map_err(backend)?;
+                Ok(AuditEntry {
+                    seq: row.try_get("seq").map_err(backend)?,
+                    at: parse_time(&at)?,
+                    actor: row.try_get("actor").map_err(backend)?,
+                    action: row.try_get("action").map_err(backend)?,
+                    target: row.try_get("target").map_err(backend)?,
+                    detail: serde_json::from_str(&detail)
+                        .map_err(|_| corrupt("audit detail", &detail))?,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(paginate(items, page.limit, "audit", |e: &AuditEntry| {
+            e.seq.to_string()
+        }))
+    }
+}

@@ -1,0 +1,121 @@
+//! The storage boundary of Accord.
+//!
+//! [`Store`] is the one trait every backend implements (SQLite by default, PostgreSQL for
+//! several server nodes); the server is generic over it and never sees a driver type.
+//! Two invariants live here rather than in the handlers, so every endpoint inherits them:
+//!
+//! - every read of customer data takes a [`Viewer`], and a viewer bound to one customer
+//!   gets nothing of any other customer, whatever the caller asks for;
+//! - every change is written together with its [`AuditEntry`], in one transaction, so
+//!   the audit log never misses a change and never records one that did not happen.
+//!
+//! With the `story` feature, [`story::run`] is the shared test suite every backend passes.
+
+#![forbid(unsafe_code)]
+
+mod model;
+#[cfg(feature = "story")]
+pub mod story;
+
+pub use model::*;
+
+use std::future::Future;
+
+use accord_core::CustomerId;
+use jiff::Timestamp;
+
+/// What went wrong in a store, in the store's words (no driver types leak out).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist (or the viewer may not see it).
+    #[error("{what} {id:?} not found")]
+    NotFound { what: &'static str, id: String },
+    /// The change contradicts what is stored (a duplicate key, say).
+    #[error("{0}")]
+    Conflict(String),
+    /// A pagination cursor that this store did not hand out.
+    #[error("the cursor {0:?} is not one this server handed out")]
+    BadCursor(String),
+    /// The database failed or is unreachable; the detail is for the logs, not the caller.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Accord's storage. Implementations are cheap to clone (a handle to a pool).
+///
+/// Methods return `Send` futures so a server generic over the store can run them on any
+/// worker thread. Writes take the instant of the change (`at`) from the caller: the store
+/// never reads the wall clock.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Succeeds when the database answers a trivial query.
+    fn health(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// On the very first start only, stores the first admin token and returns `true`; on
+    /// every later start returns `false` and stores nothing. Atomic: two nodes starting at
+    /// once create one admin token between them.
+    fn bootstrap_admin(
+        &self,
+        token: NewToken,
+        at: Timestamp,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Stores a new API token (only its digest) and audits it.
+    fn create_token(
+        &self,
+        actor: &Actor,
+        token: NewToken,
+        at: Timestamp,
+    ) -> impl Future<Output = StoreResult<TokenRecord>> + Send;
+
+    /// The live (not revoked) token with this digest, if any.
+    fn token_by_digest(
+        &self,
+        digest: &TokenDigest,
+    ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
+
+    /// Every token, revoked ones included, oldest first.
+    fn list_tokens(
+        &self,
+        page: &PageRequest,
+    ) -> impl Future<Output = StoreResult<Page<TokenRecord>>> + Send;
+
+    /// Revokes a token (idempotent: revoking a revoked token changes nothing and is not
+    /// audited again). `NotFound` when no token has that id.
+    fn revoke_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = StoreResult<TokenRecord>> + Send;
+
+    /// Creates or replaces a customer; audited when something changed.
+    fn put_customer(
+        &self,
+        actor: &Actor,
+        customer: Customer,
+        at: Timestamp,
+    ) -> impl Future<Output = StoreResult<Change>> + Send;
+
+    /// The customers this viewer may see, by id.
+    fn list_customers(
+        &self,
+        viewer: &Viewer,
+        page: &PageRequest,
+    ) -> impl Future<Output = StoreResult<Page<Customer>>> + Send;
+
+    /// One customer, or `None` when it does not exist or the viewer may not see it (the
+    /// two are indistinguishable on purpose: a bound token learns nothing of others).
+    fn get_customer(
+        &self,
+        viewer: &Viewer,
+        id: &CustomerId,
+    ) -> impl Future<Output = StoreResult<Option<Customer>>> + Send;
+
+    /// The audit log, oldest first.
+    fn list_audit(
+        &self,
+        page: &PageRequest,
+    ) -> impl Future<Output = StoreResult<Page<AuditEntry>>> + Send;
+}

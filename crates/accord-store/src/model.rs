@@ -1,0 +1,288 @@
+//! The records a store keeps and the small types its methods take.
+
+use std::fmt;
+use std::str::FromStr;
+
+use accord_core::CustomerId;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// What a token may do. `admin` may do everything; `ingest` may send events; `read` may
+/// read (and, bound to a customer, read only that customer's data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Admin,
+    Ingest,
+    Read,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::Admin, Scope::Ingest, Scope::Read];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Admin => "admin",
+            Scope::Ingest => "ingest",
+            Scope::Read => "read",
+        }
+    }
+
+    /// Whether a token of this scope may do what `needed` allows. Admin covers all.
+    pub fn allows(self, needed: Scope) -> bool {
+        self == Scope::Admin || self == needed
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A scope name that is none of `admin`, `ingest`, `read`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope {0:?}: expected admin, ingest or read")]
+pub struct UnknownScope(pub String);
+
+impl FromStr for Scope {
+    type Err = UnknownScope;
+    fn from_str(s: &str) -> Result<Self, UnknownScope> {
+        Scope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == s)
+            .ok_or_else(|| UnknownScope(s.to_owned()))
+    }
+}
+
+/// The SHA-256 digest of a token: all a store ever keeps of it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenDigest(pub [u8; 32]);
+
+impl fmt::Debug for TokenDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A digest is not the secret, but there is no reason to spread it through logs.
+        f.write_str("TokenDigest(..)")
+    }
+}
+
+/// A token about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: String,
+    pub label: String,
+    pub scope: Scope,
+    pub customer: Option<CustomerId>,
+    pub digest: TokenDigest,
+}
+
+/// A stored token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub id: String,
+    pub label: String,
+    pub scope: Scope,
+    pub customer: Option<CustomerId>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl TokenRecord {
+    /// What this token may read.
+    pub fn viewer(&self) -> Viewer {
+        match &self.customer {
+            Some(customer) => Viewer::Customer(customer.clone()),
+            None => Viewer::Everything,
+        }
+    }
+}
+
+/// What a caller may read. Every read of customer data takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// An unbound token: every customer's data.
+    Everything,
+    /// A token bound to one customer: that customer's data and nothing else.
+    Customer(CustomerId),
+}
+
+impl Viewer {
+    pub fn may_see(&self, customer: &CustomerId) -> bool {
+        match self {
+            Viewer::Everything => true,
+            Viewer::Customer(own) => own == customer,
+        }
+    }
+
+    /// The one customer this viewer is bound to, if any (for filters in SQL).
+    pub fn bound_customer(&self) -> Option<&CustomerId> {
+        match self {
+            Viewer::Everything => None,
+            Viewer::Customer(own) => Some(own),
+        }
+    }
+}
+
+/// Who made a change, as the audit log names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// Accord itself (first start, later: the watcher's own actions).
+    System,
+    /// A request authenticated with this token id.
+    Token(String),
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::System => f.write_str("system"),
+            Actor::Token(id) => write!(f, "token:{id}"),
+        }
+    }
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Position in the log, increasing.
+    pub seq: i64,
+    pub at: Timestamp,
+    /// `system` or `token:<id>`.
+    pub actor: String,
+    /// What was done, e.g. `token.create`, `customer.update`.
+    pub action: String,
+    /// What it was done to, e.g. the token or customer id.
+    pub target: String,
+    /// The change itself (never a secret).
+    pub detail: serde_json::Value,
+}
+
+/// A customer of the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub name: String,
+    /// e.g. `gold`, `silver`, `bronze`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// IANA time zone name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+/// What a create-or-replace did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Largest page a list returns, whatever `limit` asks for.
+pub const MAX_PAGE: u32 = 1000;
+/// Page size when `limit` is not given.
+pub const DEFAULT_PAGE: u32 = 100;
+
+/// One page of a list: at most `limit` items after the opaque cursor `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub after: Option<String>,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self {
+            limit: DEFAULT_PAGE,
+            after: None,
+        }
+    }
+}
+
+impl PageRequest {
+    /// A request for `limit` items (clamped to 1..=MAX_PAGE).
+    pub fn new(limit: u32, after: Option<String>) -> Self {
+        Self {
+            limit: limit.clamp(1, MAX_PAGE),
+            after,
+        }
+    }
+}
+
+/// A page of results and the cursor for the next one (`None` on the last page).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// Cursors are opaque to callers: the key of the last item, hex-encoded with a prefix
+/// so a cursor of one list is not mistaken for another's.
+pub mod cursor {
+    use super::StoreErrorCursor;
+
+    pub fn encode(list: &str, key: &str) -> String {
+        format!("{list}.{}", hex::encode(key))
+    }
+
+    pub fn decode(list: &str, cursor: &str) -> Result<String, StoreErrorCursor> {
+        let bad = || StoreErrorCursor(cursor.to_owned());
+        let hex = cursor
+            .strip_prefix(list)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .ok_or_else(bad)?;
+        let bytes = hex::decode(hex).map_err(|_| bad())?;
+        String::from_utf8(bytes).map_err(|_| bad())
+    }
+}
+
+/// A cursor that does not decode.
+#[derive(Debug)]
+pub struct StoreErrorCursor(pub String);
+
+impl From<StoreErrorCursor> for crate::StoreError {
+    fn from(e: StoreErrorCursor) -> Self {
+        crate::StoreError::BadCursor(e.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_and_cover() {
+        assert_eq!("read".parse::<Scope>(), Ok(Scope::Read));
+        assert_eq!(
+            "root".parse::<Scope>().unwrap_err().to_string(),
+            "unknown scope \"root\": expected admin, ingest or read"
+        );
+        assert!(Scope::Admin.allows(Scope::Read));
+        assert!(Scope::Admin.allows(Scope::Ingest));
+        assert!(!Scope::Read.allows(Scope::Ingest));
+        assert!(!Scope::Ingest.allows(Scope::Read));
+        assert!(!Scope::Read.allows(Scope::Admin));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_strangers() {
+        let c = cursor::encode("customers", "acme é");
+        assert_eq!(cursor::decode("customers", &c).unwrap(), "acme é");
+        assert!(cursor::decode("tokens", &c).is_err());
+        assert!(cursor::decode("customers", "customers.zz").is_err());
+        assert!(cursor::decode("customers", "customers.abc").is_err());
+    }
+
+    #[test]
+    fn a_bound_viewer_sees_only_its_customer() {
+        let acme: CustomerId = "acme".parse().unwrap();
+        let globex: CustomerId = "globex".parse().unwrap();
+        let v = Viewer::Customer(acme.clone());
+        assert!(v.may_see(&acme));
+        assert!(!v.may_see(&globex));
+        assert!(Viewer::Everything.may_see(&globex));
+    }
+}

@@ -1,0 +1,177 @@
+//! Commands that talk to a running server: `--server URL --token TOKEN`, or
+//! `ACCORD_SERVER` and `ACCORD_TOKEN`. The token travels as `Authorization: Bearer`.
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde_json::Value;
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The server's base URL.
+    #[arg(
+        long,
+        env = "ACCORD_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub server: String,
+    /// An API token (admin for `token`).
+    #[arg(long, env = "ACCORD_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print its secret (shown once).
+    Create {
+        /// admin, ingest or read.
+        #[arg(long)]
+        scope: String,
+        /// Bind a read token to one customer: it reads only that customer's data.
+        #[arg(long)]
+        customer: Option<String>,
+        /// A note on who or what uses it.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id (`tok_…`); it stops working at once.
+    Revoke { id: String },
+}
+
+struct Client {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Client {
+    fn new(args: &ServerArgs) -> anyhow::Result<Self> {
+        let Some(token) = args.token.clone() else {
+            bail!("this command needs an API token: pass --token or set ACCORD_TOKEN");
+        };
+        Ok(Self {
+            base: args.server.trim_end_matches('/').to_owned(),
+            token,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()?,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+        })
+    }
+
+    /// Sends a request and returns the JSON answer, or the server's problem `detail`.
+    fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        self.runtime.block_on(async {
+            let mut request = self.http.request(method, &url).bearer_auth(&self.token);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request
+                .send()
+                .await
+                .with_context(|| format!("cannot reach the Accord server at {}", self.base))?;
+            let status = response.status();
+            let text = response.text().await?;
+            let json: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            if status.is_success() {
+                Ok(json)
+            } else {
+                let detail = json
+                    .get("detail")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| json.to_string(), str::to_owned);
+                bail!("the server answered {status}: {detail}")
+            }
+        })
+    }
+
+    /// Every item of a paginated list.
+    fn list_all(&self, path: &str) -> anyhow::Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page_path = match &after {
+                Some(cursor) => format!("{path}?limit=1000&after={cursor}"),
+                None => format!("{path}?limit=1000"),
+            };
+            let page = self.send(reqwest::Method::GET, &page_path, None)?;
+            if let Some(batch) = page.get("items").and_then(Value::as_array) {
+                items.extend(batch.iter().cloned());
+            }
+            match page.get("next").and_then(Value::as_str) {
+                Some(next) => after = Some(next.to_owned()),
+                None => return Ok(items),
+            }
+        }
+    }
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("-")
+}
+
+pub fn token(args: &ServerArgs, action: TokenAction) -> anyhow::Result<()> {
+    let client = Client::new(args)?;
+    match action {
+        TokenAction::Create {
+            scope,
+            customer,
+            label,
+        } => {
+            let created = client.send(
+                reqwest::Method::POST,
+                "/v1/tokens",
+                Some(serde_json::json!({"scope": scope, "customer": customer, "label": label})),
+            )?;
+            eprintln!(
+                "Created token {} (scope {}{}). The secret below is shown once:",
+                text(&created, "id"),
+                text(&created, "scope"),
+                created
+                    .get("customer")
+                    .and_then(Value::as_str)
+                    .map(|c| format!(", customer {c}"))
+                    .unwrap_or_default()
+            );
+            println!("{}", text(&created, "token"));
+        }
+        TokenAction::List => {
+            println!(
+                "{:<21} {:<7} {:<16} {:<21} {:<21} LABEL",
+                "ID", "SCOPE", "CUSTOMER", "CREATED", "REVOKED"
+            );
+            for t in client.list_all("/v1/tokens")? {
+                println!(
+                    "{:<21} {:<7} {:<16} {:<21} {:<21} {}",
+                    text(&t, "id"),
+                    text(&t, "scope"),
+                    text(&t, "customer"),
+                    text(&t, "created_at"),
+                    text(&t, "revoked_at"),
+                    text(&t, "label"),
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            let revoked =
+                client.send(reqwest::Method::DELETE, &format!("/v1/tokens/{id}"), None)?;
+            println!(
+                "Revoked token {} at {}",
+                text(&revoked, "id"),
+                text(&revoked, "revoked_at")
+            );
+        }
+    }
+    Ok(())
+}
