@@ -113,7 +113,6 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
 
     // Printed on stdout (never in the logs) so an installer can capture it.
     println!("Accord is listening on {url}");
-    println!("Data directory: {}", settings.data_dir.display());
     match &bootstrap {
         Bootstrap::Created {
             secret,
@@ -129,6 +128,7 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
         }
         Bootstrap::Existing => {}
     }
+    println!("Data directory: {}", settings.data_dir.display());
     if mode == Mode::Demo {
         if let Bootstrap::Created { secret, .. } = &bootstrap {
             println!();

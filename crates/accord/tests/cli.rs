@@ -1,0 +1,304 @@
+//! The `accord` binary as a user runs it: a real process, real flags, real output.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_accord");
+
+/// A command with a clean environment: no ACCORD_* variable of the caller leaks in.
+fn accord() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ACCORD_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("ACCORD_LOG", "warn");
+    cmd
+}
+
+/// A running `accord serve`, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    admin: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data_dir: &Path, subcommand: &str) -> Server {
+    let mut child = accord()
+        .args([subcommand, "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut admin = None;
+    // The banner ends with the data directory line (serve) or "Press Ctrl-C" (demo);
+    // the admin token, when this start made one, comes before it.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(u) = line.strip_prefix("Accord is listening on ") {
+            url = Some(u.to_owned());
+        }
+        if let Some(t) = line.strip_prefix("Admin token (shown once, keep it safe): ") {
+            admin = Some(t.to_owned());
+        }
+        let done = if subcommand == "demo" {
+            line.starts_with("Press Ctrl-C")
+        } else {
+            line.starts_with("Data directory:")
+        };
+        if done {
+            break;
+        }
+    }
+    // Keep draining stdout in the background so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    Server {
+        child,
+        url: url.expect("the server prints its URL"),
+        admin,
+    }
+}
+
+fn run(args: &[&str], server: &Server, token: &str) -> Output {
+    accord()
+        .args(args)
+        .args(["--server", &server.url, "--token", token])
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn serve_token_commands_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve(dir.path(), "serve");
+    let admin = server
+        .admin
+        .clone()
+        .expect("the first start prints the admin token");
+    assert!(admin.starts_with("accord_"));
+    assert!(dir.path().join("accord.db").exists());
+
+    let created = run(
+        &[
+            "token",
+            "create",
+            "--scope",
+            "read",
+            "--customer",
+            "acme",
+            "--label",
+            "portal",
+        ],
+        &server,
+        &admin,
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let secret = stdout(&created).trim().to_owned();
+    assert!(secret.starts_with("accord_"), "{secret}");
+    assert!(stderr(&created).contains("scope read, customer acme"));
+
+    let list = run(&["token", "list"], &server, &admin);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let listed = stdout(&list);
+    assert!(
+        listed.contains("portal") && listed.contains("acme"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "a list never shows a secret");
+    let id = listed
+        .lines()
+        .find(|l| l.contains("portal"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+
+    // A customer-bound read token cannot administer.
+    let refused = run(&["token", "list"], &server, &secret);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused)
+            .contains("the server answered 403 Forbidden: this needs a token with scope admin"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let revoked = run(&["token", "revoke", &id], &server, &admin);
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert!(stdout(&revoked).starts_with(&format!("Revoked token {id} at ")));
+    let after = run(&["token", "list"], &server, &secret);
+    assert!(
+        stderr(&after)
+            .contains("401 Unauthorized: the API token is not valid (unknown or revoked)"),
+        "{}",
+        stderr(&after)
+    );
+
+    // SIGTERM stops it gracefully, with success.
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+
+    // A restart keeps the tokens and prints no new admin token.
+    let again = serve(dir.path(), "serve");
+    assert_eq!(again.admin, None);
+    let list = run(&["token", "list"], &again, &admin);
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert!(stdout(&list).contains(&id));
+}
+
+#[test]
+fn demo_starts_fresh_and_refuses_foreign_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let first = serve(&demo_dir, "demo");
+    let token = first
+        .admin
+        .clone()
+        .expect("the demo prints its admin token");
+    drop(first);
+    let second = serve(&demo_dir, "demo");
+    let token2 = second
+        .admin
+        .clone()
+        .expect("every demo start is a first start");
+    assert_ne!(token, token2);
+    let health = http_get(&format!("{}/healthz", second.url));
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    drop(second);
+
+    let foreign = dir.path().join("mine");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("precious.txt"), "keep me").unwrap();
+    let out = accord()
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&foreign)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is not an Accord demo directory"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(foreign.join("precious.txt").exists());
+}
+
+/// A bare HTTP GET over a TCP stream (the test needs no HTTP client for one call).
+fn http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn a_bad_settings_file_is_named_with_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("accord.toml"),
+        "log = \"info\"\nlisen = \"x\"\n",
+    )
+    .unwrap();
+    let out = accord()
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("accord.toml: line 2, column 1: unknown field `lisen`"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("accord.db").exists(),
+        "nothing was created"
+    );
+}
+
+#[test]
+fn an_unsupported_database_url_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = accord()
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .env("ACCORD_DATABASE_URL", "mysql://user:hunter2@db/accord")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("database_url: the scheme \"mysql\" is not supported"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("hunter2"),
+        "a secret never reaches the output"
+    );
+}
+
+/// `docs/accord.example.toml` is what `accord default-config` prints. Run with
+/// `ACCORD_BLESS=1` to rewrite it.
+#[test]
+fn the_committed_example_config_is_current() {
+    let out = accord().arg("default-config").output().unwrap();
+    assert!(out.status.success());
+    let printed = stdout(&out);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/accord.example.toml"
+    );
+    if std::env::var_os("ACCORD_BLESS").is_some() {
+        std::fs::write(path, &printed).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == printed,
+        "docs/accord.example.toml is out of date: run `ACCORD_BLESS=1 cargo test -p accord` and commit it"
+    );
+}
