@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod id;
 
 pub use id::{CustomerId, IdError};
