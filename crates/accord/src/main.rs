@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+mod bench;
+mod calendar;
 mod client;
 mod serve;
 
@@ -48,6 +50,17 @@ enum Command {
     },
     /// Print a commented accord.toml with every setting at its default.
     DefaultConfig,
+    /// Business-hours calendar tools.
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarAction,
+    },
+    /// Run a standard workload of DESIGN 7 and print its figures as JSON lines
+    /// (build with --release for meaningful numbers).
+    Bench {
+        #[command(subcommand)]
+        workload: BenchWorkload,
+    },
     /// Create, list and revoke API tokens on a running server (needs an admin token).
     Token {
         #[command(flatten)]
@@ -55,6 +68,71 @@ enum Command {
         #[command(subcommand)]
         action: client::TokenAction,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarAction {
+    /// Answer business-time questions: JSON lines on stdin, one JSON line out per input
+    /// line (add, elapsed, is_open, next_business, prev_business). See the README.
+    Eval,
+    /// Print a calendar's open intervals over a date range in its local time, with the
+    /// holidays and special hours that shape them.
+    Show {
+        /// A YAML (or JSON) file of SLA-as-code holding the calendar, or `24x7`.
+        source: String,
+        /// The calendar's id, when the file has several.
+        #[arg(long)]
+        id: Option<String>,
+        /// First local date shown (default: today, UTC).
+        #[arg(long)]
+        from: Option<jiff::civil::Date>,
+        /// Last local date shown (default: 13 days after --from).
+        #[arg(long)]
+        to: Option<jiff::civil::Date>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchWorkload {
+    /// add(start, 8h) and elapsed(start, start + 7 days) for 100,000 starts on Mon-Fri
+    /// 09:00-17:00 America/New_York with the 2025 US holidays.
+    Calendar {
+        /// Starts to use instead of the default: one epoch second per line.
+        #[arg(long)]
+        starts: Option<PathBuf>,
+        /// Write the add results here, one epoch second per line.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn calendar_command(action: CalendarAction) -> anyhow::Result<()> {
+    match action {
+        CalendarAction::Eval => {
+            let stdin = std::io::stdin();
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            calendar::eval(stdin, stdout)?;
+            Ok(())
+        }
+        CalendarAction::Show {
+            source,
+            id,
+            from,
+            to,
+        } => {
+            let from = match from {
+                Some(d) => d,
+                None => accord_server::wall_clock::now()
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .date(),
+            };
+            let to = match to {
+                Some(d) => d,
+                None => from.checked_add(jiff::Span::new().days(13))?,
+            };
+            calendar::show(&source, id.as_deref(), from, to, std::io::stdout().lock())
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -67,6 +145,12 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Token { server, action } => client::token(&server, action),
+        Command::Calendar { action } => calendar_command(action),
+        Command::Bench { workload } => match workload {
+            BenchWorkload::Calendar { starts, out } => {
+                bench::calendar(starts.as_deref(), out.as_deref(), std::io::stdout().lock())
+            }
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

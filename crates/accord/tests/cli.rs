@@ -302,3 +302,93 @@ fn the_committed_example_config_is_current() {
         "docs/accord.example.toml is out of date: run `ACCORD_BLESS=1 cargo test -p accord` and commit it"
     );
 }
+
+/// `accord calendar eval` through the real binary: a calendar with an .ics file relative
+/// to the working directory, answered line by line while the caller waits.
+#[test]
+fn calendar_eval_answers_each_line_as_it_comes() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("us.ics"),
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20201225\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let mut child = accord()
+        .args(["calendar", "eval"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
+    let cal = r#"{"kind":"calendar","timezone":"America/New_York","hours":{"mon":["09:00-17:00"],"tue":["09:00-17:00"],"wed":["09:00-17:00"],"thu":["09:00-17:00"],"fri":["09:00-17:00"]},"holidays":[{"ics":"us.ics"}]}"#;
+    let mut ask = |line: String| -> String {
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+        answers.next().unwrap().unwrap()
+    };
+    // Thu 2026-12-24 16:00 EST + 2h: Christmas (from the .ics) and the weekend are closed.
+    assert_eq!(
+        ask(format!(
+            r#"{{"calendar":{cal},"op":"add","start":"2026-12-24T21:00:00Z","seconds":7200}}"#
+        )),
+        r#"{"result":"2026-12-28T10:00:00-05:00"}"#
+    );
+    assert_eq!(
+        ask(format!(
+            r#"{{"calendar":{cal},"op":"is_open","at":"2031-12-25T15:00:00Z"}}"#
+        )),
+        r#"{"open":false}"#
+    );
+    assert_eq!(
+        ask(r#"{"calendar":{"timezone":"UTC","holidays":[{"ics":"missing.ics"}]},"op":"is_open","at":"2026-01-01T00:00:00Z"}"#.to_owned()),
+        r#"{"error":"calendar: holidays[0].ics: cannot read \"missing.ics\": No such file or directory (os error 2)"}"#
+    );
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn calendar_show_prints_local_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sla.yaml");
+    std::fs::write(
+        &file,
+        "kind: calendar\nid: paris\ntimezone: Europe/Paris\nhours: {mon: [\"09:00-12:00\", \"14:00-18:00\"]}\n",
+    )
+    .unwrap();
+    let out = accord()
+        .args(["calendar", "show"])
+        .arg(&file)
+        .args(["--from", "2026-11-02", "--to", "2026-11-03"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Mon 2026-11-02  09:00-12:00, 14:00-18:00"),
+        "{text}"
+    );
+    assert!(text.contains("total open time: 7h"), "{text}");
+
+    std::fs::write(
+        &file,
+        "kind: calendar\ntimezone: Europe/Paris\nhours:\n  mon: [\"09:00-25:00\"]\n",
+    )
+    .unwrap();
+    let out = accord()
+        .args(["calendar", "show"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("sla.yaml")
+            && err.contains("line 4")
+            && err.contains("25:00 is not a time of day"),
+        "{err}"
+    );
+}

@@ -16,8 +16,9 @@
 mod doc;
 mod ics;
 mod index;
+pub mod workload;
 
-pub use doc::{CalendarDoc, HolidayDoc, HoursSpan, WeekHours};
+pub use doc::{CalendarDoc, HolidayDoc, HoursSpan, IcsSource, WeekHours, calendar_from_yaml};
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -152,6 +153,11 @@ impl Calendar {
     /// The calendar's time zone.
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz
+    }
+
+    /// The rule a date has instead of its weekday's hours (a holiday, or hours of its own).
+    pub fn date_rule(&self, date: Date) -> Option<&DateRule> {
+        self.dates.get(&date)
     }
 
     /// The IANA name of the calendar's time zone.

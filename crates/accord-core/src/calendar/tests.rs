@@ -709,3 +709,25 @@ fn expected_open(z: &jiff::Zoned) -> bool {
     };
     rule(date, mins, false) || rule(yesterday, mins, true)
 }
+
+#[test]
+fn calendars_are_found_in_multi_document_yaml_with_their_real_lines() {
+    let yaml = "kind: agreement\nid: acme-gold\n---\nkind: calendar\nid: nyc\ntimezone: America/New_York\nhours: {mon: [\"09:00-17:00\"]}\n---\nkind: calendar\nid: paris\ntimezone: Europe/Paris\nhours:\n  tue: [\"09:00-27:00\"]\n";
+    let nyc = calendar_from_yaml(yaml, "sla.yaml", Some("nyc")).unwrap();
+    assert_eq!(nyc.timezone.name, "America/New_York");
+    let err = calendar_from_yaml(yaml, "sla.yaml", Some("paris")).unwrap_err();
+    assert!(err.starts_with("sla.yaml: "), "{err}");
+    assert!(err.contains("27:00 is not a time of day"), "{err}");
+    assert!(err.contains("line 13"), "the line in the whole file: {err}");
+    assert_eq!(
+        calendar_from_yaml(yaml, "sla.yaml", None).unwrap_err(),
+        "sla.yaml: several calendars (nyc, paris): choose one with --id"
+    );
+    assert_eq!(
+        calendar_from_yaml(yaml, "sla.yaml", Some("tokyo")).unwrap_err(),
+        "sla.yaml: no calendar with id \"tokyo\""
+    );
+    // Unquoted YAML dates are dates.
+    let doc = calendar_from_yaml("kind: calendar\ntimezone: UTC\nholidays:\n  - 2026-12-25\n  - {from: 2026-12-28, to: 2026-12-31}\n", "c.yaml", None).unwrap();
+    assert_eq!(doc.holidays.len(), 2);
+}

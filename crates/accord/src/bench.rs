@@ -1,0 +1,169 @@
+//! `accord bench NAME`: the standard workloads of DESIGN 7, measured in this process.
+//! Each prints one JSON line per measurement: `{"bench", "ops", "ns_per_op", ...}`.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde_json::json;
+
+use accord_core::calendar::workload;
+
+/// Passes over the workload; the median is reported (and the best, for reference).
+const RUNS: usize = 7;
+
+fn measure(ops: usize, mut pass: impl FnMut()) -> (f64, f64) {
+    pass(); // warm-up: builds the calendar index, faults in the pages
+    let mut per_op: Vec<f64> = (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            pass();
+            started.elapsed().as_nanos() as f64 / ops as f64
+        })
+        .collect();
+    per_op.sort_by(f64::total_cmp);
+    (per_op[RUNS / 2], per_op[0])
+}
+
+fn read_starts(path: &Path) -> anyhow::Result<Vec<i64>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut starts = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let s: i64 = line.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "{}:{}: {line:?} is not an epoch second",
+                path.display(),
+                n + 1
+            )
+        })?;
+        if jiff::Timestamp::from_second(s).is_err() {
+            bail!(
+                "{}:{}: {s} is outside the supported range of instants",
+                path.display(),
+                n + 1
+            );
+        }
+        starts.push(s);
+    }
+    if starts.is_empty() {
+        bail!("{}: no starts", path.display());
+    }
+    Ok(starts)
+}
+
+/// `accord bench calendar`: `add(start, 8h)` and `elapsed(start, start + 7 days)` for
+/// each start on the standard calendar.
+pub fn calendar(
+    starts: Option<&Path>,
+    out: Option<&Path>,
+    mut report: impl Write,
+) -> anyhow::Result<()> {
+    let starts = match starts {
+        Some(path) => read_starts(path)?,
+        None => workload::starts(workload::DEFAULT_STARTS, workload::SEED),
+    };
+    let calendar = workload::us_office_2025();
+    let n = starts.len();
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+
+    let mut results = vec![0i64; n];
+    let mut failure = None;
+    let (median, best) = measure(n, || {
+        for (slot, &s) in results.iter_mut().zip(&starts) {
+            match calendar.add_seconds(std::hint::black_box(s), 8 * 3600) {
+                Ok(t) => *slot = t,
+                Err(e) => failure = Some(e),
+            }
+        }
+    });
+    if let Some(e) = failure {
+        bail!("add failed: {e}");
+    }
+    writeln!(
+        report,
+        "{}",
+        json!({"bench": "calendar.add_8h", "ops": n, "ns_per_op": round(median), "best_ns_per_op": round(best), "runs": RUNS, "profile": profile})
+    )?;
+
+    let mut checksum = 0i64;
+    let (median, best) = measure(n, || {
+        checksum = 0;
+        for &s in &starts {
+            checksum = checksum
+                .wrapping_add(calendar.elapsed_seconds(std::hint::black_box(s), s + 7 * 86_400));
+        }
+    });
+    writeln!(
+        report,
+        "{}",
+        json!({"bench": "calendar.elapsed_7d", "ops": n, "ns_per_op": round(median), "best_ns_per_op": round(best), "runs": RUNS, "profile": profile, "open_seconds_total": checksum})
+    )?;
+
+    if let Some(path) = out {
+        let mut text = String::with_capacity(n * 11);
+        for t in &results {
+            text.push_str(&t.to_string());
+            text.push('\n');
+        }
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_bench_reports_and_writes_checkable_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let starts = dir.path().join("starts.txt");
+        // Mon 2025-11-03 09:00 EST and Fri 2025-11-07 16:00 EST; 2025-11-11 is a holiday.
+        std::fs::write(&starts, "1762178400\n\n1762549200\n").unwrap();
+        let out = dir.path().join("out.txt");
+        let mut report = Vec::new();
+        calendar(Some(&starts), Some(&out), &mut report).unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(report)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["bench"], "calendar.add_8h");
+        assert_eq!(lines[0]["ops"], 2);
+        assert!(lines[0]["ns_per_op"].as_f64().unwrap() > 0.0);
+        assert_eq!(lines[1]["bench"], "calendar.elapsed_7d");
+        // 40h from Monday; from Friday 16:00: 1h + Mon 8h + Tue holiday + Wed-Thu 16h + Fri 7h.
+        assert_eq!(lines[1]["open_seconds_total"], 40 * 3600 + 32 * 3600);
+        let written = std::fs::read_to_string(&out).unwrap();
+        // Mon 17:00 EST = 22:00Z; Fri 16:00 + 8h = Mon 2025-11-10 16:00 EST = 21:00Z.
+        assert_eq!(written, "1762207200\n1762808400\n");
+    }
+
+    #[test]
+    fn bad_starts_are_named_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let starts = dir.path().join("starts.txt");
+        std::fs::write(&starts, "1762178400\nsoon\n").unwrap();
+        let err = calendar(Some(&starts), None, Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("starts.txt:2: \"soon\" is not an epoch second"),
+            "{err}"
+        );
+    }
+}
