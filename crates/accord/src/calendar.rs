@@ -306,11 +306,12 @@ mod tests {
             r#"{"calendar":{"timezone":"UTC","hours":{"mon":["25:00-26:00"]}},"op":"is_open","at":"2026-11-02T14:00:00Z"}"#.to_owned(),
             r#"{"calendar":"8x5","op":"is_open","at":"2026-11-02T14:00:00Z"}"#.to_owned(),
             r#"{"op":"is_open","at":"2026-11-02T14:00:00Z"}"#.to_owned(),
+            r#"{"calendar":"24x7","op":"add","start":"2026-11-02T14:00:00Z","seconds":9223372036854775807}"#.to_owned(),
             r#"{"calendar":"24x7","op":"is_open","at":"2026-11-02T14:00:00Z"}"#.to_owned(),
         ]
         .join("\n");
         let out = run(&input);
-        assert_eq!(out.len(), 8);
+        assert_eq!(out.len(), 9);
         let errors: Vec<&str> = out[..7]
             .iter()
             .map(|v| v["error"].as_str().unwrap())
@@ -335,7 +336,11 @@ mod tests {
             "calendar: expected a calendar object or \"24x7\""
         );
         assert_eq!(errors[6], "calendar: missing");
-        assert_eq!(out[7], json!({"open": true}));
+        assert_eq!(
+            out[7],
+            json!({"error": "the result is outside the supported range of instants (years -9999 to 9999)"})
+        );
+        assert_eq!(out[8], json!({"open": true}));
     }
 
     #[test]

@@ -239,6 +239,14 @@ impl Calendar {
 
     /// [`Calendar::add`] on epoch seconds.
     pub fn add_seconds(&self, start: i64, seconds: i64) -> Result<i64, CalendarError> {
+        // Open time never runs faster than real time, so a result lies at least `seconds`
+        // away: past the supported range, it cannot exist (checked before any search,
+        // which also keeps the running sums below far from overflow).
+        match start.checked_add(seconds) {
+            Some(bound)
+                if (Timestamp::MIN.as_second()..=Timestamp::MAX.as_second()).contains(&bound) => {}
+            _ => return Err(CalendarError::OutOfRange),
+        }
         match seconds {
             0 => Ok(start),
             d if d > 0 => self.forward(start, d),
@@ -301,41 +309,52 @@ impl Calendar {
     }
 
     fn forward(&self, start: i64, d: i64) -> Result<i64, CalendarError> {
-        let first = chunk_of(start);
-        let mut base = self.with_chunk(first, |c| c.open_before(start));
+        let mut k = chunk_of(start);
+        let mut base = self.with_chunk(k, |c| c.open_before(start));
         let mut remaining = d;
-        for k in first..=first + SEARCH_LIMIT_CHUNKS {
-            let found = self.with_chunk(k, |c| {
+        // Gives up after SEARCH_LIMIT_CHUNKS chunks in a row without open time, or at
+        // the end of the supported range.
+        let mut closed_run = 0;
+        loop {
+            let (found, total) = self.with_chunk(k, |c| {
                 let target = base + remaining;
-                if target <= c.total() {
-                    Ok(c.forward_to(target))
-                } else {
-                    Err(c.total() - base)
-                }
+                let found = (target <= c.total()).then(|| c.forward_to(target));
+                (found, c.total())
             });
-            match found {
-                Ok(t) => return Ok(t),
-                Err(used) => remaining -= used,
+            if let Some(t) = found {
+                return Ok(t);
+            }
+            remaining -= total - base;
+            closed_run = if total == 0 { closed_run + 1 } else { 0 };
+            if closed_run > SEARCH_LIMIT_CHUNKS {
+                return Err(no_open_time(start));
+            }
+            k += 1;
+            if k.saturating_mul(CHUNK_LEN) > Timestamp::MAX.as_second() {
+                return Err(CalendarError::OutOfRange);
             }
             base = 0;
         }
-        Err(no_open_time(start))
     }
 
     fn backward(&self, start: i64, d: i64) -> Result<i64, CalendarError> {
-        let first = chunk_of(start);
-        let mut base = self.with_chunk(first, |c| c.open_before(start));
+        let mut k = chunk_of(start);
+        let mut base = self.with_chunk(k, |c| c.open_before(start));
         let mut remaining = d;
-        let mut k = first;
+        let mut closed_run = 0;
         loop {
             let target = base - remaining;
             if target >= 0 {
                 return Ok(self.with_chunk(k, |c| c.backward_to(target)));
             }
             remaining -= base;
-            k -= 1;
-            if k < first - SEARCH_LIMIT_CHUNKS {
+            closed_run = if base == 0 { closed_run + 1 } else { 0 };
+            if closed_run > SEARCH_LIMIT_CHUNKS {
                 return Err(no_open_time(start));
+            }
+            k -= 1;
+            if (k + 1).saturating_mul(CHUNK_LEN) <= Timestamp::MIN.as_second() {
+                return Err(CalendarError::OutOfRange);
             }
             base = self.with_chunk(k, Chunk::total);
         }

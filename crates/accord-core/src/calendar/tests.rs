@@ -419,6 +419,33 @@ fn a_calendar_without_open_time_says_so() {
     );
 }
 
+#[test]
+fn huge_durations_are_out_of_range_not_a_crash() {
+    let c = nyc();
+    let a = t("2026-01-01T00:00[UTC]");
+    assert_eq!(c.add(a, i64::MAX), Err(CalendarError::OutOfRange));
+    assert_eq!(c.add(a, i64::MIN), Err(CalendarError::OutOfRange));
+    assert_eq!(
+        Calendar::always_open().add(a, 600_000_000_000),
+        Err(CalendarError::OutOfRange)
+    );
+    assert_eq!(
+        Calendar::always_open().add(a, 400_000_000_000),
+        Err(CalendarError::OutOfRange)
+    );
+    // Far is fine as long as there is open time: 150 years of office hours.
+    let far = c.add(a, 150 * 52 * 40 * H).unwrap();
+    assert!(
+        far > t("2150-01-01T00:00[UTC]") && far < t("2200-01-01T00:00[UTC]"),
+        "{far}"
+    );
+    assert_eq!(c.elapsed(a, far), 150 * 52 * 40 * H);
+    assert_eq!(
+        c.add(far, -150 * 52 * 40 * H).unwrap(),
+        c.next_business(a).unwrap()
+    );
+}
+
 // ----- errors -----
 
 #[test]
