@@ -9,5 +9,6 @@
 
 pub mod calendar;
 pub mod id;
+pub mod policy;
 
 pub use id::{CustomerId, IdError};
