@@ -19,6 +19,26 @@ pub struct FieldError {
     /// The field at fault, as a path (`customer`, `fields.region`).
     pub field: String,
     pub message: String,
+    /// For a mistake inside a submitted file: the file, line and column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            index: None,
+            field: field.into(),
+            message: message.into(),
+            file: None,
+            line: None,
+            column: None,
+        }
+    }
 }
 
 /// An RFC 9457 problem document.
@@ -73,11 +93,7 @@ impl ApiError {
         let message = message.into();
         ApiError::Invalid {
             detail: format!("{field}: {message}"),
-            errors: vec![FieldError {
-                index: None,
-                field: field.to_owned(),
-                message,
-            }],
+            errors: vec![FieldError::new(field, message)],
         }
     }
 
@@ -191,11 +207,7 @@ impl From<JsonRejection> for ApiError {
                     .to_owned();
                 ApiError::Invalid {
                     detail: format!("the request body does not fit: {message}"),
-                    errors: vec![FieldError {
-                        index: None,
-                        field,
-                        message,
-                    }],
+                    errors: vec![FieldError::new(field, message)],
                 }
             }
             JsonRejection::JsonSyntaxError(_) => {
@@ -221,11 +233,7 @@ impl From<QueryRejection> for ApiError {
             .to_owned();
         ApiError::Invalid {
             detail: format!("the query string does not fit: {message}"),
-            errors: vec![FieldError {
-                index: None,
-                field: "query".into(),
-                message,
-            }],
+            errors: vec![FieldError::new("query", message)],
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod live_config;
 pub mod settings;
 pub mod telemetry;
 pub mod token;
@@ -34,6 +35,8 @@ use crate::error::ApiError;
 pub struct AppState<S> {
     pub store: S,
     pub metrics: PrometheusHandle,
+    /// The SLA-as-code in force.
+    pub config: live_config::ConfigHandle,
 }
 
 impl<S: Clone> Clone for AppState<S> {
@@ -41,16 +44,21 @@ impl<S: Clone> Clone for AppState<S> {
         Self {
             store: self.store.clone(),
             metrics: self.metrics.clone(),
+            config: self.config.clone(),
         }
     }
 }
 
 impl<S: Store> AppState<S> {
-    pub fn new(store: S) -> Self {
-        Self {
+    /// The state for `store`, with the configuration it holds loaded.
+    pub async fn open(store: S) -> Result<Self, StoreError> {
+        let config = live_config::ConfigHandle::default();
+        config.load_from(&store).await?;
+        Ok(Self {
             store,
             metrics: telemetry::prometheus(),
-        }
+            config,
+        })
     }
 }
 

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use accord_core::CustomerId;
 use accord_store::{
-    Actor, AuditEntry, Change, Customer, NewToken, Page, PageRequest, Scope, Store, StoreError,
-    StoreResult, TokenDigest, TokenRecord, Viewer, cursor,
+    Actor, AuditEntry, ConfigFile, Customer, NewToken, Page, PageRequest, Scope, Store, StoreError,
+    StoreResult, StoredConfig, TokenDigest, TokenRecord, Viewer, cursor,
 };
 use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -28,11 +28,14 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlSafeStr, Sqlite, Transaction};
 
 /// The migrations, oldest first, compiled in so a deployed binary needs no files beside it.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (2, "config", include_str!("../migrations/0002_config.sql")),
+];
 
 /// Name of the database file inside the data directory.
 pub const DATABASE_FILE: &str = "accord.db";
@@ -375,49 +378,75 @@ impl Store for SqliteStore {
         Ok(record)
     }
 
-    async fn put_customer(
-        &self,
-        actor: &Actor,
-        customer: Customer,
-        at: Timestamp,
-    ) -> StoreResult<Change> {
-        let mut tx = self.writer.begin().await.map_err(backend)?;
-        let existing =
-            sqlx::query("SELECT id, name, tier, region, timezone FROM customers WHERE id = ?1")
-                .bind(customer.id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?
-                .as_ref()
-                .map(customer_from_row)
-                .transpose()?;
-        let change = match existing {
-            Some(old) if old == customer => return Ok(Change::Unchanged),
-            Some(_) => Change::Updated,
-            None => Change::Created,
-        };
-        sqlx::query(
-            "INSERT INTO customers (id, name, tier, region, timezone) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier,
-                 region = excluded.region, timezone = excluded.timezone",
+    async fn current_config(&self) -> StoreResult<Option<StoredConfig>> {
+        let row = sqlx::query(
+            "SELECT revision, applied_at, files FROM config_revisions ORDER BY revision DESC LIMIT 1",
         )
-        .bind(customer.id.as_str())
-        .bind(&customer.name)
-        .bind(&customer.tier)
-        .bind(&customer.region)
-        .bind(&customer.timezone)
-        .execute(&mut *tx)
+        .fetch_optional(&self.reader)
         .await
         .map_err(backend)?;
-        let action = match change {
-            Change::Created => "customer.create",
-            _ => "customer.update",
+        let Some(row) = row else {
+            return Ok(None);
         };
-        let detail =
-            serde_json::to_value(&customer).map_err(|e| StoreError::Backend(e.to_string()))?;
-        audit(&mut tx, actor, at, action, customer.id.as_str(), detail).await?;
+        let applied_at: String = row.try_get("applied_at").map_err(backend)?;
+        let files: String = row.try_get("files").map_err(backend)?;
+        Ok(Some(StoredConfig {
+            revision: row.try_get("revision").map_err(backend)?,
+            applied_at: parse_time(&applied_at)?,
+            files: serde_json::from_str::<Vec<ConfigFile>>(&files)
+                .map_err(|_| corrupt("configuration files", &files))?,
+        }))
+    }
+
+    async fn apply_config(
+        &self,
+        actor: &Actor,
+        files: Vec<ConfigFile>,
+        customers: Vec<Customer>,
+        summary: serde_json::Value,
+        at: Timestamp,
+    ) -> StoreResult<i64> {
+        let files =
+            serde_json::to_string(&files).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let revision = sqlx::query(
+            "INSERT INTO config_revisions (applied_at, actor, files) VALUES (?1, ?2, ?3)",
+        )
+        .bind(at.to_string())
+        .bind(actor.to_string())
+        .bind(files)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .last_insert_rowid();
+        sqlx::query("DELETE FROM customers")
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        for c in &customers {
+            sqlx::query(
+                "INSERT INTO customers (id, name, tier, region, timezone) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .bind(c.id.as_str())
+            .bind(&c.name)
+            .bind(&c.tier)
+            .bind(&c.region)
+            .bind(&c.timezone)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        audit(
+            &mut tx,
+            actor,
+            at,
+            "config.apply",
+            &format!("revision {revision}"),
+            summary,
+        )
+        .await?;
         tx.commit().await.map_err(backend)?;
-        Ok(change)
+        Ok(revision)
     }
 
     async fn list_customers(

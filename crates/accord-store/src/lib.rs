@@ -90,13 +90,20 @@ pub trait Store: Clone + Send + Sync + 'static {
         at: Timestamp,
     ) -> impl Future<Output = StoreResult<TokenRecord>> + Send;
 
-    /// Creates or replaces a customer; audited when something changed.
-    fn put_customer(
+    /// The configuration in force (the SLA-as-code files last applied), if any.
+    fn current_config(&self) -> impl Future<Output = StoreResult<Option<StoredConfig>>> + Send;
+
+    /// Stores a new configuration revision, replaces the customers with `customers` (the
+    /// customers it declares) and audits the change, all in one transaction. Returns the
+    /// new revision number.
+    fn apply_config(
         &self,
         actor: &Actor,
-        customer: Customer,
+        files: Vec<ConfigFile>,
+        customers: Vec<Customer>,
+        summary: serde_json::Value,
         at: Timestamp,
-    ) -> impl Future<Output = StoreResult<Change>> + Send;
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
 
     /// The customers this viewer may see, by id.
     fn list_customers(

@@ -172,13 +172,20 @@ pub struct Customer {
     pub timezone: Option<String>,
 }
 
-/// What a create-or-replace did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Change {
-    Created,
-    Updated,
-    Unchanged,
+/// One file of an applied configuration (a YAML document file or a file it references,
+/// such as an `.ics`), by its path relative to the configuration directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// A stored configuration revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConfig {
+    pub revision: i64,
+    pub applied_at: Timestamp,
+    pub files: Vec<ConfigFile>,
 }
 
 /// Largest page a list returns, whatever `limit` asks for.

@@ -6,7 +6,8 @@ use accord_core::CustomerId;
 use jiff::Timestamp;
 
 use crate::{
-    Actor, Change, Customer, NewToken, PageRequest, Scope, Store, StoreError, TokenDigest, Viewer,
+    Actor, ConfigFile, Customer, NewToken, PageRequest, Scope, Store, StoreError, TokenDigest,
+    Viewer,
 };
 
 fn at(s: &str) -> Timestamp {
@@ -142,35 +143,42 @@ pub async fn run<S: Store>(store: S) {
         other => panic!("revoking an unknown token must be NotFound, got {other:?}"),
     }
 
-    // Customers: create, update, unchanged; bound viewers see only their own.
-    assert_eq!(
-        store
-            .put_customer(&actor, customer("acme", "Acme"), t2)
-            .await
-            .expect("put"),
-        Change::Created
-    );
-    assert_eq!(
-        store
-            .put_customer(&actor, customer("globex", "Globex"), t2)
-            .await
-            .expect("put"),
-        Change::Created
-    );
-    assert_eq!(
-        store
-            .put_customer(&actor, customer("acme", "Acme Corp"), t2)
-            .await
-            .expect("put"),
-        Change::Updated
-    );
-    assert_eq!(
-        store
-            .put_customer(&actor, customer("acme", "Acme Corp"), t2)
-            .await
-            .expect("put"),
-        Change::Unchanged
-    );
+    // Configuration: revisions replace the customers, atomically, audited.
+    assert_eq!(store.current_config().await.expect("config"), None);
+    let files = vec![ConfigFile {
+        path: "customers.yaml".into(),
+        text: "kind: customer\nid: acme\nname: Acme\n".into(),
+    }];
+    let first = store
+        .apply_config(
+            &actor,
+            files.clone(),
+            vec![customer("acme", "Acme"), customer("initech", "Initech")],
+            serde_json::json!({"changes": 2}),
+            t2,
+        )
+        .await
+        .expect("apply");
+    let t3 = at("2026-11-02T12:30:00Z");
+    let second = store
+        .apply_config(
+            &actor,
+            files.clone(),
+            vec![customer("acme", "Acme Corp"), customer("globex", "Globex")],
+            serde_json::json!({"changes": 3}),
+            t3,
+        )
+        .await
+        .expect("apply again");
+    assert!(second > first, "revisions increase");
+    let current = store
+        .current_config()
+        .await
+        .expect("config")
+        .expect("stored");
+    assert_eq!(current.revision, second);
+    assert_eq!(current.applied_at, t3);
+    assert_eq!(current.files, files);
 
     let everything = store
         .list_customers(&Viewer::Everything, &PageRequest::default())
@@ -222,23 +230,23 @@ pub async fn run<S: Store>(store: S) {
             ("token:tok_admin", "token.create", "tok_acme"),
             ("token:tok_admin", "token.create", "tok_ingest"),
             ("token:tok_admin", "token.revoke", "tok_ingest"),
-            ("token:tok_admin", "customer.create", "acme"),
-            ("token:tok_admin", "customer.create", "globex"),
-            ("token:tok_admin", "customer.update", "acme"),
+            ("token:tok_admin", "config.apply", "revision 1"),
+            ("token:tok_admin", "config.apply", "revision 2"),
         ]
     );
+    assert_eq!(log.items[5].detail["changes"], 3);
     assert_eq!(log.items[1].detail["customer"], "acme");
     assert_eq!(log.items[1].detail["scope"], "read");
     let paged = store
-        .list_audit(&PageRequest::new(5, None))
+        .list_audit(&PageRequest::new(4, None))
         .await
         .expect("audit page");
     let tail = store
-        .list_audit(&PageRequest::new(5, paged.next))
+        .list_audit(&PageRequest::new(4, paged.next))
         .await
         .expect("audit tail");
     assert_eq!(tail.items.len(), 2);
-    assert!(tail.items[0].seq > paged.items[4].seq);
+    assert!(tail.items[0].seq > paged.items[3].seq);
 }
 
 /// Checks, on the same database reopened, that what [`run`] wrote is still there.
@@ -268,5 +276,7 @@ pub async fn after_reopen<S: Store>(store: S) {
         .list_audit(&PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(log.items.len(), 7);
+    assert_eq!(log.items.len(), 6);
+    let config = store.current_config().await.expect("config").expect("kept");
+    assert_eq!(config.revision, 2);
 }

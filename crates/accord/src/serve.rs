@@ -146,7 +146,8 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
         println!("Press Ctrl-C to stop.");
     }
 
-    let router = accord_server::router(AppState::new(store.clone()), settings.max_body_bytes);
+    let state = AppState::open(store.clone()).await?;
+    let router = accord_server::router(state, settings.max_body_bytes);
     accord_server::serve(listener, router, accord_server::shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");

@@ -23,31 +23,31 @@ use std::fmt;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::de::{self, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Calendar, CalendarError, DAY, DateRule, DaySpan, ics};
 
 /// A calendar as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarDoc {
     /// `calendar` (optional when the context says it is one, as in `calendar eval`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<CalendarKind>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// IANA time zone name.
     pub timezone: ZoneName,
     #[serde(default)]
     pub hours: WeekHours,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holidays: Vec<HolidayDoc>,
 }
 
 /// The only `kind` a calendar document can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CalendarKind {
     Calendar,
@@ -58,6 +58,12 @@ pub enum CalendarKind {
 pub struct ZoneName {
     pub name: String,
     pub tz: TimeZone,
+}
+
+impl Serialize for ZoneName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name)
+    }
 }
 
 impl<'de> Deserialize<'de> for ZoneName {
@@ -73,22 +79,22 @@ impl<'de> Deserialize<'de> for ZoneName {
 }
 
 /// Open hours per weekday.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeekHours {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mon: Vec<HoursSpan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tue: Vec<HoursSpan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wed: Vec<HoursSpan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thu: Vec<HoursSpan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fri: Vec<HoursSpan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sat: Vec<HoursSpan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sun: Vec<HoursSpan>,
 }
 
@@ -168,6 +174,12 @@ fn clock_time(s: &str, is_end: bool) -> Result<i32, String> {
     Ok(h * 3600 + m * 60 + sec)
 }
 
+impl Serialize for HoursSpan {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl<'de> Deserialize<'de> for HoursSpan {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d)?.parse().map_err(de::Error::custom)
@@ -186,6 +198,32 @@ pub enum HolidayDoc {
     /// `{ics: PATH}`: the all-day events of an iCalendar file are holidays, its timed
     /// events close their own span.
     Ics(String),
+}
+
+impl Serialize for HolidayDoc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            HolidayDoc::Date(d) => s.collect_str(d),
+            HolidayDoc::Hours(d, hours) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("date", &d.to_string())?;
+                m.serialize_entry("hours", hours)?;
+                m.end()
+            }
+            HolidayDoc::Range(from, to) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("from", &from.to_string())?;
+                m.serialize_entry("to", &to.to_string())?;
+                m.end()
+            }
+            HolidayDoc::Ics(path) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("ics", path)?;
+                m.end()
+            }
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for HolidayDoc {

@@ -108,6 +108,19 @@ pub fn in_force(config: &Config, agreement: &Agreement, at: Timestamp) -> bool {
     effective.from <= date && effective.to.is_none_or(|to| date <= to)
 }
 
+/// The instant this version's `effective.from` begins (local midnight in its calendar's
+/// zone), or `None` when it has no `effective` (in force from the beginning).
+pub fn in_force_from(config: &Config, agreement: &Agreement) -> Option<Timestamp> {
+    let effective = agreement.doc.effective.as_ref()?;
+    let tz = agreement
+        .doc
+        .calendar
+        .as_ref()
+        .and_then(|c| config.calendar(&c.value))
+        .map_or(jiff::tz::TimeZone::UTC, |c| c.calendar.time_zone().clone());
+    effective.from.to_zoned(tz).ok().map(|z| z.timestamp())
+}
+
 impl Config {
     /// The objective that applies to `ticket` for `metric` among agreements of
     /// `agreement_type` in force at `at`, if any.

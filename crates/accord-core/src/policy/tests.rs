@@ -503,3 +503,76 @@ fn the_ics_path_is_relative_to_its_yaml_file() {
     let cal = &l.config.calendar("paris").unwrap().calendar;
     assert!(!cal.is_open("2026-11-02T10:00:00Z".parse().unwrap()));
 }
+
+/// The examples in `examples/` (a managed-service provider) load without a mistake or a
+/// warning.
+#[test]
+fn the_examples_load_cleanly() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            files.push(SourceFile {
+                path: path.file_name().unwrap().to_string_lossy().into_owned(),
+                text: std::fs::read_to_string(&path).unwrap(),
+            });
+        }
+    }
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string());
+    let loaded = match load(&files, &read) {
+        Ok(l) => l,
+        Err(e) => panic!(
+            "{}",
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    };
+    let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    let c = &loaded.config;
+    assert_eq!(c.calendars.len(), 4);
+    assert_eq!(c.customers.len(), 4);
+    assert_eq!(c.agreements.len(), 9, "acme-gold has two versions");
+    // Thanksgiving 2026 (from the .ics) closes the US office.
+    let us = &c.calendar("us-office").unwrap().calendar;
+    assert!(!us.is_open("2026-11-26T15:00:00Z".parse().unwrap()));
+    assert!(us.is_open("2026-11-25T15:00:00Z".parse().unwrap()));
+    // A critical Acme ticket in August falls under version 2 of Gold, on 24x7.
+    let t = TicketFacts {
+        customer: Some("acme".into()),
+        priority: Some("critical".into()),
+        ..Default::default()
+    };
+    let s = c
+        .select(
+            &t,
+            Metric::FirstResponse,
+            AgreementType::Sla,
+            "2026-08-03T12:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            s.agreement.id(),
+            s.agreement.doc.version,
+            s.objective.id.value.as_str()
+        ),
+        ("acme-gold", 2, "critical-first-response")
+    );
+    assert_eq!(s.objective.calendar.as_ref().unwrap().value, "24x7");
+    // Acme e-mail tickets: the service-level agreement wins.
+    let mut e = t.clone();
+    e.service = Some("email".into());
+    let s = c
+        .select(
+            &e,
+            Metric::FirstResponse,
+            AgreementType::Sla,
+            "2026-08-03T12:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+    assert_eq!(s.agreement.id(), "acme-email");
+}

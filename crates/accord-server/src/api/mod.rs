@@ -1,6 +1,7 @@
 //! The HTTP API: routes, their OpenAPI description, and the pieces they share.
 
 mod audit;
+mod config;
 mod customers;
 mod ops;
 mod tokens;
@@ -36,7 +37,11 @@ use crate::error::{ApiError, FieldError, Problem};
         tokens::revoke_token,
         customers::list_customers,
         customers::get_customer,
-        customers::put_customer,
+        config::put_config,
+        config::get_config,
+        config::list_calendars,
+        config::list_agreements,
+        config::list_services,
         audit::list_audit,
     ),
     components(schemas(Problem, FieldError)),
@@ -44,7 +49,8 @@ use crate::error::{ApiError, FieldError, Problem};
     tags(
         (name = "ops", description = "Health, metrics and this document"),
         (name = "tokens", description = "API tokens (admin)"),
-        (name = "customers", description = "The provider's customers"),
+        (name = "customers", description = "The provider's customers (declared in SLA-as-code)"),
+        (name = "config", description = "SLA-as-code: apply, export, and what it declares"),
         (name = "audit", description = "Who changed what (admin)"),
     )
 )]
@@ -84,10 +90,14 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/v1/tokens/{id}", delete(tokens::revoke_token::<S>))
         .route("/v1/customers", get(customers::list_customers::<S>))
+        .route("/v1/customers/{id}", get(customers::get_customer::<S>))
         .route(
-            "/v1/customers/{id}",
-            get(customers::get_customer::<S>).put(customers::put_customer::<S>),
+            "/v1/config",
+            get(config::get_config::<S>).put(config::put_config::<S>),
         )
+        .route("/v1/calendars", get(config::list_calendars::<S>))
+        .route("/v1/agreements", get(config::list_agreements::<S>))
+        .route("/v1/services", get(config::list_services::<S>))
         .route("/v1/audit", get(audit::list_audit::<S>))
 }
 

@@ -53,7 +53,7 @@ async fn scopes_are_enforced() {
     // read may read, not administer
     assert_eq!(app.get("/v1/customers", &read).await.status(), 200);
     let body = problem(
-        app.put_json("/v1/customers/acme", &read, json!({"name": "Acme"}))
+        app.put_json("/v1/config", &read, json!({"files": []}))
             .await,
         403,
     )
@@ -85,8 +85,8 @@ async fn scopes_are_enforced() {
 #[tokio::test]
 async fn a_customer_bound_token_sees_nothing_of_another_customer() {
     let app = spawn_app().await;
-    app.customer("acme", "Acme").await;
-    app.customer("globex", "Globex").await;
+    app.customers(&[("acme", "Acme"), ("globex", "Globex")])
+        .await;
     let (acme, _) = app.token("read", Some("acme")).await;
 
     let list: Value = app.get("/v1/customers", &acme).await.json().await.unwrap();
@@ -189,7 +189,7 @@ async fn tokens_are_listed_revoked_and_audited() {
     )
     .await;
 
-    app.customer("acme", "Acme").await;
+    app.customers(&[("acme", "Acme")]).await;
     let audit: Value = app.get("/v1/audit", &app.admin).await.json().await.unwrap();
     let actions: Vec<(&str, &str)> = audit["items"]
         .as_array()
@@ -206,7 +206,7 @@ async fn tokens_are_listed_revoked_and_audited() {
             ),
             ("token.create", id.as_str()),
             ("token.revoke", id.as_str()),
-            ("customer.create", "acme"),
+            ("config.apply", "revision 1"),
         ]
     );
     assert_eq!(audit["items"][0]["actor"], "system");

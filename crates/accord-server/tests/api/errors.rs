@@ -1,7 +1,7 @@
 //! Bad input gets a 4xx problem document naming what is wrong, and changes nothing.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{TEST_BODY_LIMIT, problem, spawn_app};
 
@@ -9,13 +9,13 @@ use crate::helpers::{TEST_BODY_LIMIT, problem, spawn_app};
 async fn malformed_bodies_are_named() {
     let app = spawn_app().await;
     let put = |body: &'static str| {
-        app.request(Method::PUT, "/v1/customers/acme", Some(&app.admin))
+        app.request(Method::PUT, "/v1/config", Some(&app.admin))
             .header("content-type", "application/json")
             .body(body)
             .send()
     };
 
-    let syntax = problem(put("{\"name\": ").await.unwrap(), 400).await;
+    let syntax = problem(put("{\"files\": ").await.unwrap(), 400).await;
     assert!(
         syntax["detail"]
             .as_str()
@@ -24,8 +24,8 @@ async fn malformed_bodies_are_named() {
         "{syntax}"
     );
 
-    let wrong_type = problem(put("{\"name\": 5}").await.unwrap(), 422).await;
-    assert_eq!(wrong_type["errors"][0]["field"], "name", "{wrong_type}");
+    let wrong_type = problem(put("{\"files\": 5}").await.unwrap(), 422).await;
+    assert_eq!(wrong_type["errors"][0]["field"], "files", "{wrong_type}");
     assert!(
         wrong_type["detail"]
             .as_str()
@@ -33,18 +33,12 @@ async fn malformed_bodies_are_named() {
             .contains("invalid type: integer `5`")
     );
 
-    let unknown = problem(
-        put("{\"name\": \"Acme\", \"tear\": \"gold\"}")
-            .await
-            .unwrap(),
-        422,
-    )
-    .await;
+    let unknown = problem(put("{\"files\": [], \"flies\": []}").await.unwrap(), 422).await;
     assert!(
         unknown["detail"]
             .as_str()
             .unwrap()
-            .contains("unknown field `tear`"),
+            .contains("unknown field `flies`"),
         "{unknown}"
     );
 
@@ -53,49 +47,39 @@ async fn malformed_bodies_are_named() {
         missing["detail"]
             .as_str()
             .unwrap()
-            .contains("missing field `name`")
+            .contains("missing field `files`")
     );
 
-    let zone = problem(
-        app.put_json(
-            "/v1/customers/acme",
-            &app.admin,
-            json!({"name": "Acme", "timezone": "Mars/Olympus"}),
-        )
-        .await,
+    let item = problem(
+        put("{\"files\": [{\"path\": \"a.yaml\", \"text\": \"\"}, {\"path\": \"../etc/passwd\", \"text\": \"\"}]}")
+            .await
+            .unwrap(),
         422,
     )
     .await;
+    assert_eq!(item["errors"][0]["index"], 1, "{item}");
+    assert_eq!(item["errors"][0]["field"], "path");
     assert_eq!(
-        zone["detail"],
-        "timezone: \"Mars/Olympus\" is not an IANA time zone name (e.g. Europe/Paris)"
+        item["detail"],
+        "files[1].path: \"../etc/passwd\" must be a plain relative path (no leading /, no . or .. parts)"
     );
-    assert_eq!(zone["errors"][0]["field"], "timezone");
-
-    let bad_id = problem(
-        app.put_json("/v1/customers/ac%20me", &app.admin, json!({"name": "Acme"}))
-            .await,
-        422,
-    )
-    .await;
-    assert_eq!(bad_id["errors"][0]["field"], "id");
 
     let no_type = app
-        .request(Method::PUT, "/v1/customers/acme", Some(&app.admin))
-        .body("{\"name\": \"Acme\"}")
+        .request(Method::PUT, "/v1/config", Some(&app.admin))
+        .body("{\"files\": []}")
         .send()
         .await
         .unwrap();
     problem(no_type, 415).await;
 
     // None of that changed anything.
-    let list: Value = app
-        .get("/v1/customers", &app.admin)
+    let config: Value = app
+        .get("/v1/config", &app.admin)
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(list["items"], json!([]));
+    assert_eq!(config["revision"], Value::Null);
     let audit: Value = app.get("/v1/audit", &app.admin).await.json().await.unwrap();
     assert_eq!(
         audit["items"].as_array().unwrap().len(),
@@ -107,9 +91,12 @@ async fn malformed_bodies_are_named() {
 #[tokio::test]
 async fn a_too_large_body_is_413() {
     let app = spawn_app().await;
-    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(TEST_BODY_LIMIT + 1));
+    let big = format!(
+        "{{\"files\": [{{\"path\": \"a.yaml\", \"text\": \"{}\"}}]}}",
+        "x".repeat(TEST_BODY_LIMIT + 1)
+    );
     let response = app
-        .request(Method::PUT, "/v1/customers/acme", Some(&app.admin))
+        .request(Method::PUT, "/v1/config", Some(&app.admin))
         .header("content-type", "application/json")
         .body(big)
         .send()
@@ -163,9 +150,8 @@ async fn bad_pagination_is_named() {
 #[tokio::test]
 async fn pages_walk_the_whole_list() {
     let app = spawn_app().await;
-    for id in ["a", "b", "c", "d", "e"] {
-        app.customer(id, id).await;
-    }
+    app.customers(&[("a", "a"), ("b", "b"), ("c", "c"), ("d", "d"), ("e", "e")])
+        .await;
     let mut seen = Vec::new();
     let mut path = "/v1/customers?limit=2".to_owned();
     loop {

@@ -51,7 +51,8 @@ pub async fn start(
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = accord_server::router(AppState::new(store.clone()), TEST_BODY_LIMIT);
+    let state = AppState::open(store.clone()).await.unwrap();
+    let router = accord_server::router(state, TEST_BODY_LIMIT);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         accord_server::serve(listener, router, async {
@@ -104,15 +105,35 @@ impl TestApp {
         )
     }
 
-    pub async fn customer(&self, id: &str, name: &str) {
-        let response = self
-            .put_json(
-                &format!("/v1/customers/{id}"),
-                &self.admin,
-                json!({"name": name}),
-            )
-            .await;
-        assert!(response.status().is_success(), "{}", response.status());
+    /// Applies a configuration made of these files; asserts it was accepted.
+    pub async fn apply(&self, files: &[(&str, &str)]) -> Value {
+        let response = self.apply_raw(files, "").await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn apply_raw(&self, files: &[(&str, &str)], query: &str) -> Response {
+        let files: Vec<Value> = files
+            .iter()
+            .map(|(path, text)| json!({"path": path, "text": text}))
+            .collect();
+        self.put_json(
+            &format!("/v1/config{query}"),
+            &self.admin,
+            json!({ "files": files }),
+        )
+        .await
+    }
+
+    /// Declares these customers (id, name) as the whole configuration.
+    pub async fn customers(&self, customers: &[(&str, &str)]) {
+        let text: Vec<String> = customers
+            .iter()
+            .map(|(id, name)| format!("kind: customer\nid: {id}\nname: {name}\n"))
+            .collect();
+        self.apply(&[("customers.yaml", &text.join("---\n"))]).await;
     }
 
     /// Stops the server gracefully and waits for it; keeps the data directory.

@@ -7,7 +7,7 @@ use crate::helpers::{spawn_app, start};
 #[tokio::test]
 async fn a_restart_keeps_the_database_and_the_tokens() {
     let mut app = spawn_app().await;
-    app.customer("acme", "Acme").await;
+    app.customers(&[("acme", "Acme")]).await;
     let (read, _) = app.token("read", Some("acme")).await;
     app.stop().await;
 
