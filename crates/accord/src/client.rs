@@ -40,7 +40,7 @@ pub enum TokenAction {
     Revoke { id: String },
 }
 
-struct Client {
+pub struct Client {
     base: String,
     token: String,
     http: reqwest::Client,
@@ -48,7 +48,7 @@ struct Client {
 }
 
 impl Client {
-    fn new(args: &ServerArgs) -> anyhow::Result<Self> {
+    pub fn new(args: &ServerArgs) -> anyhow::Result<Self> {
         let Some(token) = args.token.clone() else {
             bail!("this command needs an API token: pass --token or set ACCORD_TOKEN");
         };
@@ -65,7 +65,7 @@ impl Client {
     }
 
     /// Sends a request and returns the JSON answer, or the server's problem `detail`.
-    fn send(
+    pub fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -87,11 +87,7 @@ impl Client {
             if status.is_success() {
                 Ok(json)
             } else {
-                let detail = json
-                    .get("detail")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| json.to_string(), str::to_owned);
-                bail!("the server answered {status}: {detail}")
+                bail!("the server answered {status}: {}", problem_text(&json))
             }
         })
     }
@@ -115,6 +111,41 @@ impl Client {
             }
         }
     }
+}
+
+/// A problem document in words: its detail, then each located error on a line.
+fn problem_text(problem: &Value) -> String {
+    let Some(detail) = problem.get("detail").and_then(Value::as_str) else {
+        return problem.to_string();
+    };
+    let errors = problem
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if errors.len() < 2 {
+        return detail.to_owned();
+    }
+    let mut out = format!("{} mistakes:", errors.len());
+    for e in errors {
+        let mut place = String::new();
+        if let Some(file) = e.get("file").and_then(Value::as_str) {
+            place.push_str(file);
+            for key in ["line", "column"] {
+                if let Some(n) = e.get(key).and_then(Value::as_u64) {
+                    place.push_str(&format!(":{n}"));
+                }
+            }
+            place.push_str(": ");
+        }
+        if let Some(i) = e.get("index").and_then(Value::as_u64) {
+            place.push_str(&format!("[{i}] "));
+        }
+        let field = text(e, "field");
+        let message = text(e, "message");
+        out.push_str(&format!("\n  {place}{field}: {message}"));
+    }
+    out
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {

@@ -9,6 +9,7 @@
 mod bench;
 mod calendar;
 mod client;
+mod config;
 mod serve;
 
 use std::net::SocketAddr;
@@ -60,6 +61,32 @@ enum Command {
     Bench {
         #[command(subcommand)]
         workload: BenchWorkload,
+    },
+    /// Check a directory of SLA-as-code (every *.yaml in it) and print every mistake
+    /// with its file, line and column, and every warning. Fails on a mistake.
+    Validate {
+        /// The configuration directory.
+        dir: PathBuf,
+    },
+    /// Send a directory of SLA-as-code to a server, all or nothing, and print what changed.
+    Apply {
+        /// The configuration directory.
+        dir: PathBuf,
+        /// Show what would change without applying it.
+        #[arg(long)]
+        dry_run: bool,
+        /// Allow changing or removing agreement versions already in force.
+        #[arg(long)]
+        retroactive: bool,
+        #[command(flatten)]
+        server: client::ServerArgs,
+    },
+    /// Write the server's configuration in force into a directory, file by file.
+    Export {
+        /// Where to write the files.
+        dir: PathBuf,
+        #[command(flatten)]
+        server: client::ServerArgs,
     },
     /// Create, list and revoke API tokens on a running server (needs an admin token).
     Token {
@@ -146,6 +173,20 @@ fn main() -> ExitCode {
         }
         Command::Token { server, action } => client::token(&server, action),
         Command::Calendar { action } => calendar_command(action),
+        Command::Validate { dir } => config::validate(&dir, std::io::stdout().lock()),
+        Command::Apply {
+            dir,
+            dry_run,
+            retroactive,
+            server,
+        } => config::apply(
+            &server,
+            &dir,
+            dry_run,
+            retroactive,
+            std::io::stdout().lock(),
+        ),
+        Command::Export { dir, server } => config::export(&server, &dir, std::io::stdout().lock()),
         Command::Bench { workload } => match workload {
             BenchWorkload::Calendar { starts, out } => {
                 bench::calendar(starts.as_deref(), out.as_deref(), std::io::stdout().lock())

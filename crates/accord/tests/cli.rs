@@ -392,3 +392,133 @@ fn calendar_show_prints_local_intervals() {
         "{err}"
     );
 }
+
+fn examples_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+#[test]
+fn validate_reports_every_mistake_with_its_place() {
+    let ok = accord()
+        .arg("validate")
+        .arg(examples_dir())
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stdout(&ok).contains("valid: 9 agreement versions, 4 calendars, 4 customers"),
+        "{}",
+        stdout(&ok)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sla.yaml"),
+        "kind: calendar\nid: nyc\ntimezone: America/New_York\n---\nkind: agreement\ntype: sla\nid: x\ncalendar: nyk\nobjectives:\n  - {id: o, metric: resolution, target: 1d}\n",
+    )
+    .unwrap();
+    let bad = accord().arg("validate").arg(dir.path()).output().unwrap();
+    assert!(!bad.status.success());
+    let file = dir.path().join("sla.yaml").display().to_string();
+    assert_eq!(
+        stdout(&bad),
+        format!(
+            "error: {file}:8:11: calendar: unknown calendar `nyk`; did you mean `nyc`?\n\
+             error: {file}:10:41: objectives[0].target: \"1d\": days and weeks are not business time (one working day is 8h on a 9-to-5 calendar, not 1d); write hours, e.g. 8h\n"
+        )
+    );
+    assert!(stderr(&bad).contains("2 mistakes"));
+}
+
+#[test]
+fn apply_export_apply_is_a_no_op() {
+    let data = tempfile::tempdir().unwrap();
+    let server = serve(data.path(), "serve");
+    let admin = server.admin.clone().unwrap();
+    let run_with = |args: &[&str]| -> Output {
+        accord()
+            .args(args)
+            .args(["--server", &server.url, "--token", &admin])
+            .output()
+            .unwrap()
+    };
+    let examples = examples_dir();
+    let examples = examples.to_str().unwrap();
+
+    let dry = run_with(&["apply", examples, "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("+ agreement acme-gold version 2\n"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(
+        stdout(&dry).ends_with("dry run: 26 changes, nothing applied\n"),
+        "{}",
+        stdout(&dry)
+    );
+
+    let applied = run_with(&["apply", examples]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert!(
+        stdout(&applied).ends_with("applied: revision 1\n"),
+        "{}",
+        stdout(&applied)
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let exported = run_with(&["export", out.path().to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert!(
+        stdout(&exported).starts_with("exported revision 1: 5 files"),
+        "{}",
+        stdout(&exported)
+    );
+    for name in [
+        "agreements.yaml",
+        "calendars.yaml",
+        "catalogue.yaml",
+        "customers.yaml",
+        "holidays/us-federal.ics",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(out.path().join(name)).unwrap(),
+            std::fs::read_to_string(examples_dir().join(name)).unwrap(),
+            "{name} comes back as it was"
+        );
+    }
+    let again = run_with(&["apply", out.path().to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(stdout(&again), "no changes: revision 1 stays in force\n");
+
+    // A version in force is not rewritten by accident.
+    let changed = tempfile::tempdir().unwrap();
+    for name in [
+        "agreements.yaml",
+        "calendars.yaml",
+        "catalogue.yaml",
+        "customers.yaml",
+    ] {
+        let text = std::fs::read_to_string(examples_dir().join(name)).unwrap();
+        std::fs::write(
+            changed.path().join(name),
+            text.replace("amount: 12000", "amount: 9000"),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir(changed.path().join("holidays")).unwrap();
+    std::fs::copy(
+        examples_dir().join("holidays/us-federal.ics"),
+        changed.path().join("holidays/us-federal.ics"),
+    )
+    .unwrap();
+    let refused = run_with(&["apply", changed.path().to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("409 Conflict: this changes or removes agreement versions already in force (`acme-gold` version 1)"), "{}", stderr(&refused));
+    let forced = run_with(&["apply", changed.path().to_str().unwrap(), "--retroactive"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(
+        stdout(&forced),
+        "~ agreement acme-gold version 1\napplied: revision 2\n"
+    );
+}

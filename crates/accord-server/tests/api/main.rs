@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod config;
 mod errors;
 mod helpers;
 mod ops;
