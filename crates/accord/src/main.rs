@@ -10,6 +10,7 @@ mod bench;
 mod calendar;
 mod client;
 mod config;
+mod examples;
 mod serve;
 
 use std::net::SocketAddr;

@@ -105,6 +105,23 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
 
     let bootstrap = accord_server::bootstrap_admin(&store, settings.admin_token.as_ref()).await?;
 
+    let state = AppState::open(store.clone()).await?;
+    if mode == Mode::Demo {
+        let outcome = accord_server::api::config::apply_files(
+            &state,
+            &accord_store::Actor::System,
+            crate::examples::files(),
+            false,
+            false,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("the built-in examples do not apply: {e}"))?;
+        tracing::info!(
+            documents = outcome.changes.len(),
+            revision = outcome.revision,
+            "applied the built-in examples"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -130,12 +147,15 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
     }
     println!("Data directory: {}", settings.data_dir.display());
     if mode == Mode::Demo {
+        println!(
+            "Configuration: the examples of a managed-service provider (accord export DIR writes them out)"
+        );
         if let Bootstrap::Created { secret, .. } = &bootstrap {
             println!();
             println!("Try it:");
             println!("  curl {url}/healthz");
             println!(
-                "  curl -H 'Authorization: Bearer {}' {url}/v1/audit",
+                "  curl -H 'Authorization: Bearer {}' {url}/v1/agreements",
                 secret.expose_secret()
             );
             println!(
@@ -146,7 +166,6 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
         println!("Press Ctrl-C to stop.");
     }
 
-    let state = AppState::open(store.clone()).await?;
     let router = accord_server::router(state, settings.max_body_bytes);
     accord_server::serve(listener, router, accord_server::shutdown_signal()).await?;
     store.close().await;

@@ -199,8 +199,12 @@ fn demo_starts_fresh_and_refuses_foreign_directories() {
         .clone()
         .expect("every demo start is a first start");
     assert_ne!(token, token2);
-    let health = http_get(&format!("{}/healthz", second.url));
+    let health = http_get(&format!("{}/healthz", second.url), None);
     assert!(health.contains("\"status\":\"ok\""), "{health}");
+    // The examples are applied: the agreements of a managed-service provider.
+    let agreements = http_get(&format!("{}/v1/agreements", second.url), Some(&token2));
+    assert!(agreements.starts_with("HTTP/1.1 200"), "{agreements}");
+    assert!(agreements.contains("\"id\":\"acme-gold\""), "{agreements}");
     drop(second);
 
     let foreign = dir.path().join("mine");
@@ -220,15 +224,18 @@ fn demo_starts_fresh_and_refuses_foreign_directories() {
     assert!(foreign.join("precious.txt").exists());
 }
 
-/// A bare HTTP GET over a TCP stream (the test needs no HTTP client for one call).
-fn http_get(url: &str) -> String {
+/// A bare HTTP GET over a TCP stream (the test needs no HTTP client for two calls).
+fn http_get(url: &str, token: Option<&str>) -> String {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let mut stream = std::net::TcpStream::connect(host).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();

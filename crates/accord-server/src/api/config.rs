@@ -192,8 +192,27 @@ pub async fn put_config<S: Store>(
             text: f.text,
         })
         .collect();
-    let loaded = load_files(&files).map_err(diagnostics_error)?;
+    apply_files(
+        &app,
+        &caller.actor(),
+        files,
+        query.dry_run,
+        query.retroactive,
+    )
+    .await
+    .map(Json)
+}
 
+/// Applies a whole configuration, all or nothing (the logic behind `PUT /v1/config`, also
+/// used by `accord demo` to apply the examples).
+pub async fn apply_files<S: Store>(
+    app: &AppState<S>,
+    actor: &accord_store::Actor,
+    files: Vec<ConfigFile>,
+    dry_run: bool,
+    retroactive: bool,
+) -> Result<ApplyOutcome, ApiError> {
+    let loaded = load_files(&files).map_err(diagnostics_error)?;
     let now = wall_clock::now();
     let current = app.config.get();
     let changes = policy::diff(
@@ -204,7 +223,7 @@ pub async fn put_config<S: Store>(
     );
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     let rewritten = policy::retroactive(&current.config, &changes, now);
-    if !rewritten.is_empty() && !query.retroactive {
+    if !rewritten.is_empty() && !retroactive {
         let names: Vec<String> = rewritten
             .iter()
             .map(|a| format!("`{}` version {}", a.id(), a.doc.version))
@@ -216,13 +235,13 @@ pub async fn put_config<S: Store>(
         )));
     }
     let unchanged_files = current.files == files;
-    if query.dry_run || (changes.is_empty() && unchanged_files) {
-        return Ok(Json(ApplyOutcome {
+    if dry_run || (changes.is_empty() && unchanged_files) {
+        return Ok(ApplyOutcome {
             revision: current.revision,
             applied: false,
             changes: changes.iter().map(ChangeView::from).collect(),
             warnings,
-        }));
+        });
     }
     let customers = loaded
         .config
@@ -247,7 +266,7 @@ pub async fn put_config<S: Store>(
     });
     let revision = app
         .store
-        .apply_config(&caller.actor(), files.clone(), customers, summary, now)
+        .apply_config(actor, files.clone(), customers, summary, now)
         .await?;
     tracing::info!(revision, changes = changes.len(), "configuration applied");
     app.config.set(LiveConfig {
@@ -256,12 +275,12 @@ pub async fn put_config<S: Store>(
         files,
         config: loaded.config,
     });
-    Ok(Json(ApplyOutcome {
+    Ok(ApplyOutcome {
         revision: Some(revision),
         applied: true,
         changes: changes.iter().map(ChangeView::from).collect(),
         warnings,
-    }))
+    })
 }
 
 /// The configuration in force, as the files applied (what `accord export` writes).

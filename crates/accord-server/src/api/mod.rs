@@ -1,7 +1,7 @@
 //! The HTTP API: routes, their OpenAPI description, and the pieces they share.
 
 mod audit;
-mod config;
+pub mod config;
 mod customers;
 mod ops;
 mod tokens;
