@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod calendar;
+pub mod clock;
 pub mod id;
 pub mod policy;
 

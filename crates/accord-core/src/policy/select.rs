@@ -131,13 +131,26 @@ impl Config {
         agreement_type: AgreementType,
         at: Timestamp,
     ) -> Option<Selection<'_>> {
+        self.select_with(ticket, metric, agreement_type, |_| at)
+    }
+
+    /// [`Config::select`] where the instant that decides which version is in force may
+    /// differ per agreement (a clock keeps the version of its agreement in force when it
+    /// started: DESIGN 3.2).
+    pub fn select_with(
+        &self,
+        ticket: &TicketFacts,
+        metric: Metric,
+        agreement_type: AgreementType,
+        instant: impl Fn(&Agreement) -> Timestamp,
+    ) -> Option<Selection<'_>> {
         let mut best: Option<(Level, Selection<'_>)> = None;
         for agreement in &self.agreements {
             let doc = &agreement.doc;
             if doc.agreement_type != agreement_type
                 || best.as_ref().is_some_and(|(level, _)| *level >= doc.level)
                 || !covers(agreement, ticket)
-                || !in_force(self, agreement, at)
+                || !in_force(self, agreement, instant(agreement))
             {
                 continue;
             }

@@ -1,0 +1,653 @@
+//! A ticket's clocks as a pure function of its events, the configuration (agreement
+//! versions, calendars) and the evaluation instant (DESIGN 3.2).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::event::{Event, EventType};
+use crate::calendar::Calendar;
+use crate::policy::{
+    Agreement, AgreementType, Config, Metric, ObjectiveDoc, Reopen, Target, TicketFacts, covers,
+};
+
+/// The status that makes an underpinning-contract clock run (with the ticket's supplier
+/// naming the contract's supplier).
+pub const WAITING_ON_THIRD_PARTY: &str = "waiting_on_third_party";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockState {
+    Running,
+    Paused,
+    Met,
+    Breached,
+    Cancelled,
+}
+
+/// One clock (one cycle of one metric of one agreement type of one ticket) as of the
+/// evaluation instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClockResult {
+    pub ticket: String,
+    pub agreement_type: AgreementType,
+    pub agreement: String,
+    pub version: u32,
+    pub objective: String,
+    pub metric: Metric,
+    pub cycle: u32,
+    pub state: ClockState,
+    pub started_at: Timestamp,
+    pub stopped_at: Option<Timestamp>,
+    pub breached_at: Option<Timestamp>,
+    /// Only for a running clock: the instant it breaches if it keeps running.
+    pub deadline: Option<Timestamp>,
+    pub elapsed_seconds: i64,
+    pub target_seconds: i64,
+    /// The internal (earlier) deadline, for a running clock whose objective has one.
+    pub internal_deadline: Option<Timestamp>,
+}
+
+const TYPES: [AgreementType; 3] = [AgreementType::Sla, AgreementType::Ola, AgreementType::Uc];
+
+fn always_open() -> Arc<Calendar> {
+    static CAL: OnceLock<Arc<Calendar>> = OnceLock::new();
+    CAL.get_or_init(|| Arc::new(Calendar::always_open()))
+        .clone()
+}
+
+/// The calendar a clock counts in: the objective's, else the agreement's, else `24x7`.
+pub fn clock_calendar(
+    config: &Config,
+    agreement: &Agreement,
+    objective: &ObjectiveDoc,
+) -> Arc<Calendar> {
+    objective
+        .calendar
+        .as_ref()
+        .or(agreement.doc.calendar.as_ref())
+        .and_then(|c| config.calendar(&c.value))
+        .map_or_else(always_open, |c| c.calendar.clone())
+}
+
+/// The objective a clock runs under.
+#[derive(Clone)]
+struct Current<'c> {
+    agreement: &'c Agreement,
+    objective: &'c ObjectiveDoc,
+    target: i64,
+    internal: Option<i64>,
+    calendar: Arc<Calendar>,
+}
+
+impl Current<'_> {
+    fn same(&self, other: &Current<'_>) -> bool {
+        std::ptr::eq(self.agreement, other.agreement)
+            && std::ptr::eq(self.objective, other.objective)
+    }
+}
+
+struct Clock<'c> {
+    agreement_type: AgreementType,
+    metric: Metric,
+    cycle: u32,
+    /// The objective in force; `None` once cancelled (then `last` is kept) or while the
+    /// clock never had one (a latent clock, never reported).
+    current: Option<Current<'c>>,
+    last: Option<Current<'c>>,
+    started_at: i64,
+    stopped_at: Option<i64>,
+    breached_at: Option<i64>,
+    elapsed: i64,
+    /// Elapsed is counted up to here.
+    since: i64,
+    running: bool,
+    /// Stopped by resolution (so a `reopened` can resume it).
+    stopped_by_resolution: bool,
+}
+
+impl Clock<'_> {
+    fn open(&self) -> bool {
+        self.stopped_at.is_none()
+    }
+
+    /// The objective whose rules (pauses, calendar) apply: the current, else the last.
+    fn rules(&self) -> Option<&Current<'_>> {
+        self.current.as_ref().or(self.last.as_ref())
+    }
+
+    /// When it breaches if it keeps running from `since`.
+    fn deadline(&self) -> Option<i64> {
+        let c = self.current.as_ref()?;
+        if !self.running || self.breached_at.is_some() || !self.open() {
+            return None;
+        }
+        c.calendar
+            .add_seconds(self.since, (c.target - self.elapsed).max(0))
+            .ok()
+    }
+
+    fn internal_deadline(&self) -> Option<i64> {
+        let c = self.current.as_ref()?;
+        let internal = c.internal?;
+        if !self.running || !self.open() || self.elapsed >= internal {
+            return None;
+        }
+        c.calendar
+            .add_seconds(self.since, internal - self.elapsed)
+            .ok()
+    }
+}
+
+struct Ticket<'c> {
+    config: &'c Config,
+    facts: TicketFacts,
+    status: String,
+    /// Each status with the instant it began, oldest first.
+    timeline: Vec<(i64, String)>,
+    clocks: Vec<Clock<'c>>,
+}
+
+fn paused_by(current: &Current<'_>, status: &str) -> bool {
+    current
+        .objective
+        .pause_when
+        .as_ref()
+        .is_some_and(|p| p.status.iter().any(|s| s == status))
+}
+
+impl<'c> Ticket<'c> {
+    fn select(
+        &self,
+        agreement_type: AgreementType,
+        metric: Metric,
+        at: i64,
+        keep: Option<(&str, i64)>,
+    ) -> Option<Current<'c>> {
+        let instant = |a: &Agreement| {
+            let s = match keep {
+                Some((id, started)) if id == a.id() => started,
+                _ => at,
+            };
+            Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)
+        };
+        let selection = self
+            .config
+            .select_with(&self.facts, metric, agreement_type, instant)?;
+        let Target::Time(target) = selection.target else {
+            return None;
+        };
+        Some(Current {
+            agreement: selection.agreement,
+            objective: selection.objective,
+            target: target.0,
+            internal: selection
+                .objective
+                .internal_target
+                .as_ref()
+                .map(|i| i.value.0),
+            calendar: clock_calendar(self.config, selection.agreement, selection.objective),
+        })
+    }
+
+    /// Whether a clock of this objective runs in the ticket's current state.
+    fn runs(&self, agreement_type: AgreementType, current: &Current<'_>) -> bool {
+        if agreement_type == AgreementType::Uc {
+            return self.status == WAITING_ON_THIRD_PARTY && covers(current.agreement, &self.facts);
+        }
+        !paused_by(current, &self.status)
+    }
+
+    fn open_clock(&self, agreement_type: AgreementType, metric: Metric) -> Option<usize> {
+        self.clocks
+            .iter()
+            .rposition(|c| c.agreement_type == agreement_type && c.metric == metric && c.open())
+    }
+
+    /// Starts a new cycle at `t` unless one is open. SLA clocks start even without an
+    /// objective (latent: a later change that selects one counts from the start); OLA
+    /// and UC clocks start only when their agreement covers the ticket.
+    fn start(&mut self, agreement_type: AgreementType, metric: Metric, t: i64) {
+        if self.open_clock(agreement_type, metric).is_some() {
+            return;
+        }
+        let current = self.select(agreement_type, metric, t, None);
+        if current.is_none() && agreement_type != AgreementType::Sla {
+            return;
+        }
+        let cycle = 1 + self
+            .clocks
+            .iter()
+            .filter(|c| c.agreement_type == agreement_type && c.metric == metric)
+            .count() as u32;
+        let running = current
+            .as_ref()
+            .is_some_and(|c| self.runs(agreement_type, c));
+        self.clocks.push(Clock {
+            agreement_type,
+            metric,
+            cycle,
+            last: None,
+            current,
+            started_at: t,
+            stopped_at: None,
+            breached_at: None,
+            elapsed: 0,
+            since: t,
+            running,
+            stopped_by_resolution: false,
+        });
+    }
+
+    /// Counts every open clock's time up to `t`, and records breaches before `t`. Returns
+    /// the clocks whose deadline is exactly `t`: they breach at `t` unless they stop then.
+    fn advance(&mut self, t: i64) -> Vec<usize> {
+        let mut due = Vec::new();
+        for (i, clock) in self.clocks.iter_mut().enumerate() {
+            if !clock.open() || clock.since >= t {
+                continue;
+            }
+            if let Some(deadline) = clock.deadline() {
+                if deadline < t {
+                    clock.breached_at = Some(deadline);
+                } else if deadline == t {
+                    due.push(i);
+                }
+            }
+            if clock.running
+                && let Some(rules) = clock.rules()
+            {
+                clock.elapsed += rules.calendar.elapsed_seconds(clock.since, t);
+            }
+            clock.since = t;
+        }
+        due
+    }
+
+    fn stop(&mut self, i: usize, t: i64, by_resolution: bool) {
+        let clock = &mut self.clocks[i];
+        if clock.open() {
+            clock.stopped_at = Some(t);
+            clock.running = false;
+            clock.stopped_by_resolution = by_resolution;
+        }
+    }
+
+    fn stop_all(&mut self, t: i64, by_resolution: bool) {
+        for i in 0..self.clocks.len() {
+            self.stop(i, t, by_resolution);
+        }
+    }
+
+    /// Re-selects each open clock's objective after the ticket changed (re-target,
+    /// cancel, or first objective of a latent clock), hands OLA clocks over when the
+    /// ticket leaves the team, and updates pauses.
+    fn reconsider(&mut self, t: i64) {
+        for i in 0..self.clocks.len() {
+            if !self.clocks[i].open() {
+                continue;
+            }
+            let (agreement_type, metric) = (self.clocks[i].agreement_type, self.clocks[i].metric);
+            // An OLA clock stops when the ticket leaves the team (the team handed it on).
+            if agreement_type == AgreementType::Ola
+                && let Some(rules) = self.clocks[i].rules()
+                && !covers(rules.agreement, &self.facts)
+            {
+                self.stop(i, t, false);
+                continue;
+            }
+            let keep = self.clocks[i]
+                .rules()
+                .map(|c| (c.agreement.id().to_owned(), self.clocks[i].started_at));
+            let selected = self.select(
+                agreement_type,
+                metric,
+                t,
+                keep.as_ref().map(|(id, s)| (id.as_str(), *s)),
+            );
+            let clock = &self.clocks[i];
+            let changed = match (&clock.current, &selected) {
+                (Some(a), Some(b)) => !a.same(b),
+                (None, None) => false,
+                _ => true,
+            };
+            if changed {
+                self.retarget(i, selected, t);
+            }
+            let clock = &self.clocks[i];
+            let running =
+                clock.open() && clock.rules().is_some_and(|c| self.runs(agreement_type, c));
+            self.clocks[i].running = running;
+        }
+    }
+
+    fn retarget(&mut self, i: usize, selected: Option<Current<'c>>, t: i64) {
+        let latent = self.clocks[i].current.is_none() && self.clocks[i].last.is_none();
+        match selected {
+            Some(new) => {
+                if latent {
+                    // The time before the first objective counts, in its calendar and
+                    // under its pauses, as if it had applied from the start.
+                    let started = self.clocks[i].started_at;
+                    self.clocks[i].elapsed = self.elapsed_under(&new, started, t);
+                }
+                let clock = &mut self.clocks[i];
+                if clock.breached_at.is_none() && clock.elapsed >= new.target {
+                    clock.breached_at = Some(t);
+                }
+                clock.current = Some(new);
+                clock.last = None;
+            }
+            None => {
+                let clock = &mut self.clocks[i];
+                if let Some(old) = clock.current.take() {
+                    clock.last = Some(old);
+                }
+                if clock.breached_at.is_some() {
+                    // A breached clock stays breached and stops at the change.
+                    self.stop(i, t, false);
+                }
+            }
+        }
+    }
+
+    /// Open seconds between `from` and `to` under `current`'s calendar and pauses,
+    /// replaying the ticket's status timeline (used when a latent clock gets its first
+    /// objective: the time before it counts as if it had applied from the start).
+    fn elapsed_under(&self, current: &Current<'_>, from: i64, to: i64) -> i64 {
+        let mut total = 0;
+        for (k, (at, status)) in self.timeline.iter().enumerate() {
+            let end = self.timeline.get(k + 1).map_or(to, |(next, _)| *next);
+            let (a, b) = ((*at).max(from), end.min(to));
+            if a < b && !paused_by(current, status) {
+                total += current.calendar.elapsed_seconds(a, b);
+            }
+        }
+        total
+    }
+
+    fn set_status(&mut self, status: String, t: i64) {
+        if status != self.status {
+            self.status = status.clone();
+            self.timeline.push((t, status));
+        }
+    }
+
+    /// Applies an `updated` (or `created`) event's attributes to the ticket's facts.
+    fn absorb(&mut self, e: &Event, t: i64) {
+        let f = &mut self.facts;
+        for (slot, value) in [
+            (&mut f.customer, &e.customer),
+            (&mut f.service, &e.service),
+            (&mut f.priority, &e.priority),
+            (&mut f.team, &e.team),
+            (&mut f.assignee, &e.assignee),
+            (&mut f.supplier, &e.supplier),
+        ] {
+            if let Some(v) = value {
+                *slot = Some(v.clone());
+            }
+        }
+        if let Some(tags) = &e.tags {
+            f.tags = tags.clone();
+        }
+        if let Some(fields) = &e.fields {
+            for (k, v) in fields {
+                match v {
+                    Some(v) => {
+                        f.fields.insert(k.clone(), v.clone());
+                    }
+                    None => {
+                        f.fields.remove(k);
+                    }
+                }
+            }
+        }
+        if let Some(status) = &e.status {
+            self.set_status(status.clone(), t);
+        }
+    }
+
+    /// Applies one event at its instant `t` (time already advanced to `t`).
+    fn apply(&mut self, e: &Event, t: i64) {
+        match e.kind {
+            EventType::Created => {
+                self.absorb(e, t);
+                if self.timeline.is_empty() {
+                    // A ticket created without a status is `open`.
+                    self.set_status("open".to_owned(), t);
+                }
+                for ty in TYPES {
+                    for metric in [
+                        Metric::FirstResponse,
+                        Metric::PeriodicUpdate,
+                        Metric::Resolution,
+                    ] {
+                        self.start(ty, metric, t);
+                    }
+                }
+            }
+            EventType::Updated => {
+                self.absorb(e, t);
+                self.reconsider(t);
+                // A change can bring the ticket under an OLA (assigned to the team) or a
+                // UC (its supplier named): their clocks start now.
+                for ty in [AgreementType::Ola, AgreementType::Uc] {
+                    for metric in [
+                        Metric::FirstResponse,
+                        Metric::PeriodicUpdate,
+                        Metric::Resolution,
+                    ] {
+                        self.start(ty, metric, t);
+                    }
+                }
+            }
+            EventType::CustomerReplied => {
+                for ty in TYPES {
+                    let first_open = self.open_clock(ty, Metric::FirstResponse).is_some();
+                    if !first_open && self.status_is_active() {
+                        self.start(ty, Metric::NextResponse, t);
+                    }
+                }
+            }
+            EventType::AgentReplied => {
+                if e.public == Some(false) {
+                    return;
+                }
+                for ty in TYPES {
+                    for metric in [Metric::FirstResponse, Metric::NextResponse] {
+                        if let Some(i) = self.open_clock(ty, metric) {
+                            self.stop(i, t, false);
+                        }
+                    }
+                    if let Some(i) = self.open_clock(ty, Metric::PeriodicUpdate) {
+                        self.stop(i, t, false);
+                        self.start(ty, Metric::PeriodicUpdate, t);
+                    }
+                }
+            }
+            EventType::Resolved | EventType::Closed => {
+                let status = if e.kind == EventType::Resolved {
+                    "resolved"
+                } else {
+                    "closed"
+                };
+                self.set_status(status.to_owned(), t);
+                self.stop_all(t, true);
+            }
+            EventType::Reopened => {
+                self.absorb(e, t);
+                if e.status.is_none() {
+                    self.set_status("open".to_owned(), t);
+                }
+                for ty in TYPES {
+                    self.reopen_resolution(ty, t);
+                    self.start(ty, Metric::PeriodicUpdate, t);
+                }
+                self.reconsider(t);
+            }
+        }
+    }
+
+    fn status_is_active(&self) -> bool {
+        self.status != "resolved" && self.status != "closed"
+    }
+
+    /// `reopened`: the resolution clock stopped by resolution resumes (its elapsed time
+    /// carries on), unless its objective says `reopen: new_cycle`.
+    fn reopen_resolution(&mut self, ty: AgreementType, t: i64) {
+        let Some(i) = self
+            .clocks
+            .iter()
+            .rposition(|c| c.agreement_type == ty && c.metric == Metric::Resolution)
+        else {
+            self.start(ty, Metric::Resolution, t);
+            return;
+        };
+        let clock = &self.clocks[i];
+        if clock.open() || !clock.stopped_by_resolution {
+            return;
+        }
+        let new_cycle = clock
+            .rules()
+            .and_then(|c| c.objective.reopen.as_ref())
+            .is_some_and(|r| r.value == Reopen::NewCycle);
+        if new_cycle {
+            self.start(ty, Metric::Resolution, t);
+        } else {
+            let clock = &mut self.clocks[i];
+            clock.stopped_at = None;
+            clock.stopped_by_resolution = false;
+            clock.since = t;
+        }
+    }
+}
+
+fn ts(s: i64) -> Timestamp {
+    Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The clocks of one ticket as of `at`, from its events in apply order (see
+/// [`super::prepare`]); events after `at` are ignored. A ticket without a `created`
+/// event has no clocks. Clocks that never had an objective are not reported.
+pub fn fold_ticket(
+    config: &Config,
+    ticket: &str,
+    events: &[Event],
+    at: Timestamp,
+) -> Vec<ClockResult> {
+    let at = at.as_second();
+    let mut state = Ticket {
+        config,
+        facts: TicketFacts::default(),
+        status: String::new(),
+        timeline: Vec::new(),
+        clocks: Vec::new(),
+    };
+    let events: Vec<&Event> = events.iter().filter(|e| e.at.as_second() <= at).collect();
+    let Some(first_created) = events.iter().position(|e| e.kind == EventType::Created) else {
+        return Vec::new();
+    };
+    // Events before the ticket exists are applied to its facts only.
+    let mut k = 0;
+    while k < events.len() {
+        let t = events[k].at.as_second();
+        let group_end = events[k..]
+            .iter()
+            .position(|e| e.at.as_second() != t)
+            .map_or(events.len(), |n| k + n);
+        let due = state.advance(t);
+        for (n, e) in events[k..group_end].iter().enumerate() {
+            if k + n < first_created {
+                state.absorb(e, t);
+            } else {
+                state.apply(e, t);
+            }
+        }
+        // A deadline at exactly `t` is met when the clock stopped at `t`, else breached.
+        for i in due {
+            let clock = &mut state.clocks[i];
+            if clock.breached_at.is_none() && clock.stopped_at != Some(t) {
+                clock.breached_at = Some(t);
+            }
+        }
+        k = group_end;
+    }
+    // As of `at`: breaches up to and including `at`.
+    for clock in &mut state.clocks {
+        if let Some(deadline) = clock.deadline()
+            && deadline <= at
+        {
+            clock.breached_at = Some(deadline);
+        }
+    }
+    state.advance(at);
+
+    let mut results: Vec<ClockResult> = state
+        .clocks
+        .iter()
+        .filter_map(|c| {
+            let rules = c.rules()?;
+            let cancelled = c.current.is_none();
+            let state = match (c.open(), c.breached_at.is_some(), cancelled, c.running) {
+                (_, true, _, _) => ClockState::Breached,
+                (_, false, true, _) => ClockState::Cancelled,
+                (false, false, false, _) => ClockState::Met,
+                (true, false, false, true) => ClockState::Running,
+                (true, false, false, false) => ClockState::Paused,
+            };
+            let running = state == ClockState::Running;
+            Some(ClockResult {
+                ticket: ticket.to_owned(),
+                agreement_type: c.agreement_type,
+                agreement: rules.agreement.id().to_owned(),
+                version: rules.agreement.doc.version,
+                objective: rules.objective.id.value.clone(),
+                metric: c.metric,
+                cycle: c.cycle,
+                state,
+                started_at: ts(c.started_at),
+                stopped_at: c.stopped_at.map(ts),
+                breached_at: c.breached_at.map(ts),
+                deadline: if running { c.deadline().map(ts) } else { None },
+                elapsed_seconds: c.elapsed,
+                target_seconds: rules.target,
+                internal_deadline: if running {
+                    c.internal_deadline().map(ts)
+                } else {
+                    None
+                },
+            })
+        })
+        .collect();
+    results.sort_by(|a, b| {
+        (
+            a.ticket.as_bytes(),
+            a.agreement.as_bytes(),
+            a.metric.as_str().as_bytes(),
+            a.cycle,
+        )
+            .cmp(&(
+                b.ticket.as_bytes(),
+                b.agreement.as_bytes(),
+                b.metric.as_str().as_bytes(),
+                b.cycle,
+            ))
+    });
+    results
+}
+
+/// Every ticket's clocks, in replay order (ticket, agreement, metric, cycle; bytewise).
+pub fn fold_all(
+    config: &Config,
+    tickets: &BTreeMap<String, Vec<Event>>,
+    at: Timestamp,
+) -> Vec<ClockResult> {
+    let mut out = Vec::new();
+    for (ticket, events) in tickets {
+        out.extend(fold_ticket(config, ticket, events, at));
+    }
+    out
+}

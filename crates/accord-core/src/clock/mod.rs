@@ -1,0 +1,13 @@
+//! Ticket clocks (DESIGN 3.2): a pure function of a ticket's events, the agreement
+//! versions and the calendars, as of an instant.
+
+mod event;
+mod fold;
+
+pub use event::{Conflict, Event, EventType, Prepared, prepare};
+pub use fold::{
+    ClockResult, ClockState, WAITING_ON_THIRD_PARTY, clock_calendar, fold_all, fold_ticket,
+};
+
+#[cfg(test)]
+mod tests;
