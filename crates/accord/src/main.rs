@@ -11,6 +11,7 @@ mod calendar;
 mod client;
 mod config;
 mod examples;
+mod replay;
 mod serve;
 
 use std::net::SocketAddr;
@@ -88,6 +89,20 @@ enum Command {
         dir: PathBuf,
         #[command(flatten)]
         server: client::ServerArgs,
+    },
+    /// Print every ticket's clocks as JSON lines: the agreements and calendars of a
+    /// configuration directory applied to ticket events (JSON lines).
+    Replay {
+        /// The configuration directory (every *.yaml in it).
+        #[arg(long)]
+        config: PathBuf,
+        /// Ticket events, one JSON object per line (repeat to read several files, in order).
+        #[arg(long, required = true)]
+        events: Vec<PathBuf>,
+        /// Evaluate as of this instant (RFC 3339); events after it are ignored.
+        /// Default: now.
+        #[arg(long)]
+        at: Option<jiff::Timestamp>,
     },
     /// Create, list and revoke API tokens on a running server (needs an admin token).
     Token {
@@ -188,6 +203,16 @@ fn main() -> ExitCode {
             std::io::stdout().lock(),
         ),
         Command::Export { dir, server } => config::export(&server, &dir, std::io::stdout().lock()),
+        Command::Replay { config, events, at } => {
+            let at = at.unwrap_or_else(accord_server::wall_clock::now);
+            replay::run(
+                &config,
+                &events,
+                at,
+                std::io::BufWriter::new(std::io::stdout().lock()),
+                std::io::stderr().lock(),
+            )
+        }
         Command::Bench { workload } => match workload {
             BenchWorkload::Calendar { starts, out } => {
                 bench::calendar(starts.as_deref(), out.as_deref(), std::io::stdout().lock())

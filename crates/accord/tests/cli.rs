@@ -529,3 +529,67 @@ fn apply_export_apply_is_a_no_op() {
         "~ agreement acme-gold version 1\napplied: revision 2\n"
     );
 }
+
+#[test]
+fn replay_prints_every_clock_in_order_and_names_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"id":"e5","ticket":"T-1","at":"2026-11-02T15:00:00Z","type":"resolved"}"#, "\n",
+            r#"{"id":"e1","ticket":"T-1","at":"2026-11-02T10:00:00Z","type":"created","customer":"acme","service":"email","priority":"critical","status":"open"}"#, "\n",
+            r#"{"id":"e2","ticket":"T-1","at":"2026-11-02T10:12:00Z","type":"agent_replied","public":true}"#, "\n",
+            r#"{"id":"o1","type":"outage","service":"email","from":"2026-11-10T10:00:00Z","to":"2026-11-10T11:30:00Z","impact":1.0}"#, "\n",
+            r#"{"id":"e2","ticket":"T-1","at":"2026-11-02T10:12:00Z","type":"agent_replied","public":true}"#, "\n",
+            r#"{"id":"e2","ticket":"T-1","at":"2026-11-02T10:13:00Z","type":"agent_replied"}"#, "\n",
+            r#"{"id":"g1","ticket":"G-7","at":"2026-11-02T14:00:00Z","type":"created","customer":"globex","priority":"low"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let out = accord()
+        .args(["replay", "--config"])
+        .arg(examples_dir())
+        .arg("--events")
+        .arg(&events)
+        .args(["--at", "2026-11-02T16:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    assert_eq!(
+        lines[0],
+        r#"{"ticket":"G-7","agreement":"globex-silver","objective":"first-response","metric":"first_response","cycle":1,"state":"running","started_at":"2026-11-02T14:00:00Z","stopped_at":null,"breached_at":null,"deadline":"2026-11-03T09:00:00Z","elapsed_seconds":7200,"target_seconds":14400}"#,
+        "Globex: 15:00-17:00 CET on Monday, 2 hours left from 08:00 Tuesday"
+    );
+    assert_eq!(
+        lines[2],
+        r#"{"ticket":"T-1","agreement":"acme-email","objective":"email-first-response","metric":"first_response","cycle":1,"state":"met","started_at":"2026-11-02T10:00:00Z","stopped_at":"2026-11-02T10:12:00Z","breached_at":null,"deadline":null,"elapsed_seconds":720,"target_seconds":900}"#
+    );
+    let tickets: Vec<&str> = lines.iter().map(|l| &l[11..14]).collect();
+    assert!(tickets.windows(2).all(|w| w[0] <= w[1]), "sorted by ticket");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("warning: {}:6: event id \"e2\" was seen before with different content; the first is kept", events.display())),
+        "{err}"
+    );
+
+    std::fs::write(&events, "{\"id\":\"x\",\"ticket\":\"T\",\"at\":\"2026-11-02T10:00:00Z\",\"type\":\"created\"}\n{\"id\":\"y\",\"ticket\":\"T\",\"at\":\"soon\",\"type\":\"updated\"}\n").unwrap();
+    let bad = accord()
+        .args(["replay", "--config"])
+        .arg(examples_dir())
+        .arg("--events")
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains(&format!("{}:2: ", events.display())),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(
+        bad.stdout.is_empty(),
+        "nothing printed when the input is bad"
+    );
+}

@@ -1,0 +1,118 @@
+//! `accord replay --config DIR --events FILE [--at RFC3339]` (DESIGN 4, a public
+//! contract): the clocks of every ticket in the events, as JSON lines.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use accord_core::clock::{self, ClockResult, ClockState, Event};
+
+use crate::config::{ConfigDir, load_dir};
+
+/// Record types that share the event stream but are not ticket events.
+const OTHER_RECORDS: [&str; 4] = ["outage", "maintenance", "survey", "probe"];
+
+/// One line of output, in the documented key order.
+#[derive(Serialize)]
+struct Line<'a> {
+    ticket: &'a str,
+    agreement: &'a str,
+    objective: &'a str,
+    metric: &'a str,
+    cycle: u32,
+    state: ClockState,
+    started_at: Timestamp,
+    stopped_at: Option<Timestamp>,
+    breached_at: Option<Timestamp>,
+    deadline: Option<Timestamp>,
+    elapsed_seconds: i64,
+    target_seconds: i64,
+}
+
+impl<'a> From<&'a ClockResult> for Line<'a> {
+    fn from(c: &'a ClockResult) -> Self {
+        Line {
+            ticket: &c.ticket,
+            agreement: &c.agreement,
+            objective: &c.objective,
+            metric: c.metric.as_str(),
+            cycle: c.cycle,
+            state: c.state,
+            started_at: c.started_at,
+            stopped_at: c.stopped_at,
+            breached_at: c.breached_at,
+            deadline: c.deadline,
+            elapsed_seconds: c.elapsed_seconds,
+            target_seconds: c.target_seconds,
+        }
+    }
+}
+
+/// The ticket events of JSON-lines files, in the order given, each with its place
+/// (`file:line`) for messages. Other records (outages, maintenance, surveys) are skipped.
+pub fn read_events(paths: &[PathBuf]) -> anyhow::Result<(Vec<Event>, Vec<String>)> {
+    let mut events = Vec::new();
+    let mut places = Vec::new();
+    for path in paths {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+            let place = format!("{}:{}", path.display(), n + 1);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let record: serde_json::Value = serde_json::from_str(&line)
+                .map_err(|e| anyhow::anyhow!("{place}:{}: not valid JSON: {e}", e.column()))?;
+            let kind = record
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            if OTHER_RECORDS.contains(&kind) {
+                continue;
+            }
+            let event: Event =
+                serde_json::from_value(record).map_err(|e| anyhow::anyhow!("{place}: {e}"))?;
+            events.push(event);
+            places.push(place);
+        }
+    }
+    Ok((events, places))
+}
+
+pub fn run(
+    config_dir: &Path,
+    events: &[PathBuf],
+    at: Timestamp,
+    mut out: impl Write,
+    mut warn: impl Write,
+) -> anyhow::Result<()> {
+    let ConfigDir { loaded, .. } = load_dir(config_dir)?;
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(errors) => {
+            for e in &errors {
+                writeln!(warn, "error: {}: {e}", config_dir.display())?;
+            }
+            bail!(
+                "{}: {} mistakes in the configuration",
+                config_dir.display(),
+                errors.len()
+            );
+        }
+    };
+    let (events, places) = read_events(events)?;
+    let prepared = clock::prepare(events);
+    for (position, conflict) in &prepared.conflicts {
+        writeln!(warn, "warning: {}: {conflict}", places[*position])?;
+    }
+    for c in clock::fold_all(&loaded.config, &prepared.tickets, at) {
+        serde_json::to_writer(&mut out, &Line::from(&c))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
