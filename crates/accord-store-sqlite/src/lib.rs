@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use accord_core::CustomerId;
 use accord_store::{
-    Actor, AuditEntry, ConfigFile, Customer, NewToken, Page, PageRequest, Scope, Store, StoreError,
-    StoreResult, StoredConfig, TokenDigest, TokenRecord, Viewer, cursor,
+    Actor, AuditEntry, ClockFilter, ClockRow, ConfigFile, Customer, IngestOutcome, NewToken, Page,
+    PageRequest, Scope, Store, StoreError, StoreResult, StoredConfig, StoredEvent, TokenDigest,
+    TokenRecord, Viewer, cursor,
 };
 use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -35,6 +36,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0001_foundation.sql"),
     ),
     (2, "config", include_str!("../migrations/0002_config.sql")),
+    (3, "events", include_str!("../migrations/0003_events.sql")),
 ];
 
 /// Name of the database file inside the data directory.
@@ -494,6 +496,278 @@ impl Store for SqliteStore {
             .as_ref()
             .map(customer_from_row)
             .transpose()
+    }
+
+    async fn ingest_events(&self, events: Vec<StoredEvent>) -> StoreResult<IngestOutcome> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let mut accepted = 0;
+        let mut duplicates = 0;
+        let mut tickets = std::collections::BTreeSet::new();
+        let mut in_batch: std::collections::HashMap<&str, (usize, &str)> =
+            std::collections::HashMap::new();
+        let mut created_in_batch: std::collections::HashMap<&str, (usize, &str)> =
+            std::collections::HashMap::new();
+        for (index, e) in events.iter().enumerate() {
+            if let Some(&(first, body)) = in_batch.get(e.id.as_str()) {
+                if body == e.body {
+                    duplicates += 1;
+                    continue;
+                }
+                return Err(StoreError::Rejected {
+                    index,
+                    message: format!(
+                        "event id {:?} appears twice in this request with different content (first as item {first})",
+                        e.id
+                    ),
+                });
+            }
+            in_batch.insert(&e.id, (index, &e.body));
+            let stored: Option<String> =
+                sqlx::query_scalar("SELECT body FROM ticket_events WHERE id = ?1")
+                    .bind(&e.id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            match stored {
+                Some(body) if body == e.body => {
+                    duplicates += 1;
+                    continue;
+                }
+                Some(_) => {
+                    return Err(StoreError::Rejected {
+                        index,
+                        message: format!(
+                            "event id {:?} was received before with different content",
+                            e.id
+                        ),
+                    });
+                }
+                None => {}
+            }
+            if e.is_created {
+                if let Some(&(first, id)) = created_in_batch.get(e.ticket.as_str()) {
+                    return Err(StoreError::Rejected {
+                        index,
+                        message: format!(
+                            "ticket {:?} is created twice in this request (first by event {id:?}, item {first})",
+                            e.ticket
+                        ),
+                    });
+                }
+                let existing: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT created_id FROM tickets WHERE ticket = ?1")
+                        .bind(&e.ticket)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                if let Some(Some(id)) = existing {
+                    return Err(StoreError::Rejected {
+                        index,
+                        message: format!(
+                            "ticket {:?} was already created (by event {id:?})",
+                            e.ticket
+                        ),
+                    });
+                }
+                created_in_batch.insert(&e.ticket, (index, &e.id));
+                sqlx::query(
+                    "INSERT INTO tickets (ticket, created_id) VALUES (?1, ?2)
+                     ON CONFLICT (ticket) DO UPDATE SET created_id = excluded.created_id",
+                )
+                .bind(&e.ticket)
+                .bind(&e.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            } else {
+                sqlx::query("INSERT OR IGNORE INTO tickets (ticket) VALUES (?1)")
+                    .bind(&e.ticket)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+            sqlx::query("INSERT INTO ticket_events (id, ticket, body) VALUES (?1, ?2, ?3)")
+                .bind(&e.id)
+                .bind(&e.ticket)
+                .bind(&e.body)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            accepted += 1;
+            tickets.insert(e.ticket.clone());
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(IngestOutcome {
+            accepted,
+            duplicates,
+            tickets: tickets.into_iter().collect(),
+        })
+    }
+
+    async fn ticket_events(
+        &self,
+        viewer: &Viewer,
+        ticket: &str,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let row: Option<Option<String>> =
+            sqlx::query_scalar("SELECT customer FROM tickets WHERE ticket = ?1")
+                .bind(ticket)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?;
+        let Some(customer) = row else {
+            return Ok(None);
+        };
+        if let Some(bound) = viewer.bound_customer()
+            && customer.as_deref() != Some(bound.as_str())
+        {
+            return Ok(None);
+        }
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body FROM ticket_events WHERE ticket = ?1 ORDER BY seq")
+                .bind(ticket)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+        Ok(Some(bodies))
+    }
+
+    async fn ticket_ids(&self) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar("SELECT ticket FROM tickets ORDER BY ticket")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)
+    }
+
+    async fn put_ticket_clocks(
+        &self,
+        ticket: &str,
+        customer: Option<String>,
+        clocks: Vec<ClockRow>,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        sqlx::query("UPDATE tickets SET customer = ?2 WHERE ticket = ?1")
+            .bind(ticket)
+            .bind(&customer)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("DELETE FROM clocks WHERE ticket = ?1")
+            .bind(ticket)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        for c in &clocks {
+            sqlx::query(
+                "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, objective, state,
+                     started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .bind(ticket)
+            .bind(&c.agreement_type)
+            .bind(&c.metric)
+            .bind(i64::from(c.cycle))
+            .bind(&customer)
+            .bind(&c.team)
+            .bind(&c.agreement)
+            .bind(&c.objective)
+            .bind(&c.state)
+            .bind(c.started_at.as_second())
+            .bind(c.stopped_at.map(|t| t.as_second()))
+            .bind(c.breached_at.map(|t| t.as_second()))
+            .bind(c.deadline.map(|t| t.as_second()))
+            .bind(c.elapsed_seconds)
+            .bind(c.target_seconds)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn list_clocks(
+        &self,
+        viewer: &Viewer,
+        filter: &ClockFilter,
+        by_time_left: bool,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> StoreResult<Page<ClockRow>> {
+        // Cursors are positions in the ordered result (the order mixes computed states,
+        // so a keyset would need the same expressions; positions keep it simple).
+        let offset: i64 = match &page.after {
+            None => 0,
+            Some(c) => cursor::decode("clocks", c)?
+                .parse()
+                .map_err(|_| StoreError::BadCursor(c.clone()))?,
+        };
+        let order = if by_time_left {
+            "ORDER BY (state <> 'running'), deadline, ticket, agreement_type, metric, cycle"
+        } else {
+            "ORDER BY ticket, agreement_type, metric, cycle"
+        };
+        // As of `now`, a running clock past its deadline has breached there.
+        let sql = format!(
+            "SELECT * FROM (
+                SELECT ticket, customer, team, agreement_type, agreement, objective, metric, cycle,
+                    CASE WHEN state = 'running' AND deadline <= ?1 THEN 'breached' ELSE state END AS state,
+                    started_at, stopped_at,
+                    CASE WHEN state = 'running' AND deadline <= ?1 THEN deadline ELSE breached_at END AS breached_at,
+                    CASE WHEN state = 'running' AND deadline <= ?1 THEN NULL ELSE deadline END AS deadline,
+                    elapsed_seconds, target_seconds
+                FROM clocks)
+             WHERE (?2 IS NULL OR customer = ?2) AND (?3 IS NULL OR customer = ?3)
+               AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR agreement = ?5)
+               AND (?6 IS NULL OR objective = ?6) AND (?7 IS NULL OR metric = ?7)
+               AND (?8 IS NULL OR team = ?8)
+             {order} LIMIT ?9 OFFSET ?10"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(viewer.bound_customer().map(CustomerId::as_str))
+            .bind(&filter.customer)
+            .bind(&filter.state)
+            .bind(&filter.agreement)
+            .bind(&filter.objective)
+            .bind(&filter.metric)
+            .bind(&filter.team)
+            .bind(i64::from(page.limit) + 1)
+            .bind(offset)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        let time = |v: Option<i64>| -> StoreResult<Option<Timestamp>> {
+            v.map(|s| Timestamp::from_second(s).map_err(|_| corrupt("instant", &s.to_string())))
+                .transpose()
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let cycle: i64 = row.try_get("cycle").map_err(backend)?;
+            items.push(ClockRow {
+                ticket: row.try_get("ticket").map_err(backend)?,
+                customer: row.try_get("customer").map_err(backend)?,
+                team: row.try_get("team").map_err(backend)?,
+                agreement_type: row.try_get("agreement_type").map_err(backend)?,
+                agreement: row.try_get("agreement").map_err(backend)?,
+                objective: row.try_get("objective").map_err(backend)?,
+                metric: row.try_get("metric").map_err(backend)?,
+                cycle: u32::try_from(cycle).map_err(|_| corrupt("cycle", &cycle.to_string()))?,
+                state: row.try_get("state").map_err(backend)?,
+                started_at: time(Some(row.try_get("started_at").map_err(backend)?))?
+                    .unwrap_or(Timestamp::UNIX_EPOCH),
+                stopped_at: time(row.try_get("stopped_at").map_err(backend)?)?,
+                breached_at: time(row.try_get("breached_at").map_err(backend)?)?,
+                deadline: time(row.try_get("deadline").map_err(backend)?)?,
+                elapsed_seconds: row.try_get("elapsed_seconds").map_err(backend)?,
+                target_seconds: row.try_get("target_seconds").map_err(backend)?,
+            });
+        }
+        let limit = page.limit as usize;
+        let next = (items.len() > limit)
+            .then(|| cursor::encode("clocks", &(offset + i64::from(page.limit)).to_string()));
+        items.truncate(limit);
+        Ok(Page { items, next })
     }
 
     async fn list_audit(&self, page: &PageRequest) -> StoreResult<Page<AuditEntry>> {

@@ -33,6 +33,10 @@ pub enum StoreError {
     /// The change contradicts what is stored (a duplicate key, say).
     #[error("{0}")]
     Conflict(String),
+    /// An item of a batch contradicts what is stored or another item (a repeated event
+    /// id with different content, a second `created` for a ticket). Nothing was written.
+    #[error("item {index}: {message}")]
+    Rejected { index: usize, message: String },
     /// A pagination cursor that this store did not hand out.
     #[error("the cursor {0:?} is not one this server handed out")]
     BadCursor(String),
@@ -119,6 +123,45 @@ pub trait Store: Clone + Send + Sync + 'static {
         viewer: &Viewer,
         id: &CustomerId,
     ) -> impl Future<Output = StoreResult<Option<Customer>>> + Send;
+
+    /// Stores a batch of ticket events, all or nothing, committed durably before it
+    /// returns. A repeat of a stored id with the same body is a duplicate (not stored
+    /// again); with another body, or a second `created` for a ticket, the whole batch is
+    /// `Rejected` naming the item.
+    fn ingest_events(
+        &self,
+        events: Vec<StoredEvent>,
+    ) -> impl Future<Output = StoreResult<IngestOutcome>> + Send;
+
+    /// A ticket's events (bodies) in arrival order, and its customer as last recorded;
+    /// `None` when the ticket does not exist or the viewer may not see it.
+    fn ticket_events(
+        &self,
+        viewer: &Viewer,
+        ticket: &str,
+    ) -> impl Future<Output = StoreResult<Option<Vec<String>>>> + Send;
+
+    /// Every ticket id, in name order (to re-derive clocks after a configuration change).
+    fn ticket_ids(&self) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
+
+    /// Replaces a ticket's clocks (and records its current customer).
+    fn put_ticket_clocks(
+        &self,
+        ticket: &str,
+        customer: Option<String>,
+        clocks: Vec<ClockRow>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The clocks matching `filter` that the viewer may see, as of `now`; with
+    /// `by_time_left`, running clocks first by deadline (the at-risk queue).
+    fn list_clocks(
+        &self,
+        viewer: &Viewer,
+        filter: &ClockFilter,
+        by_time_left: bool,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> impl Future<Output = StoreResult<Page<ClockRow>>> + Send;
 
     /// The audit log, oldest first.
     fn list_audit(

@@ -180,6 +180,62 @@ pub struct ConfigFile {
     pub text: String,
 }
 
+/// A ticket event as stored: its identity and its JSON text (the exact event, so a
+/// repeat can be told from a conflict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: String,
+    pub ticket: String,
+    /// `created` events decide a ticket's first creation; the rest need no type here.
+    pub is_created: bool,
+    /// The event as canonical JSON.
+    pub body: String,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOutcome {
+    pub accepted: usize,
+    /// Exact repeats of events already stored (or repeated in the batch).
+    pub duplicates: usize,
+    /// The tickets that received new events, in name order.
+    pub tickets: Vec<String>,
+}
+
+/// One clock, as the at-risk queue keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClockRow {
+    pub ticket: String,
+    pub customer: Option<String>,
+    pub team: Option<String>,
+    /// `sla`, `ola` or `uc`.
+    pub agreement_type: String,
+    pub agreement: String,
+    pub objective: String,
+    pub metric: String,
+    pub cycle: u32,
+    /// `running`, `paused`, `met`, `breached` or `cancelled`, as of `computed_at`.
+    pub state: String,
+    pub started_at: Timestamp,
+    pub stopped_at: Option<Timestamp>,
+    pub breached_at: Option<Timestamp>,
+    pub deadline: Option<Timestamp>,
+    pub elapsed_seconds: i64,
+    pub target_seconds: i64,
+}
+
+/// Which clocks to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClockFilter {
+    pub customer: Option<String>,
+    /// As of `now`: a running clock whose deadline has passed counts as breached.
+    pub state: Option<String>,
+    pub agreement: Option<String>,
+    pub objective: Option<String>,
+    pub metric: Option<String>,
+    pub team: Option<String>,
+}
+
 /// A stored configuration revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredConfig {

@@ -6,8 +6,8 @@ use accord_core::CustomerId;
 use jiff::Timestamp;
 
 use crate::{
-    Actor, ConfigFile, Customer, NewToken, PageRequest, Scope, Store, StoreError, TokenDigest,
-    Viewer,
+    Actor, ClockFilter, ClockRow, ConfigFile, Customer, NewToken, PageRequest, Scope, Store,
+    StoreError, StoredEvent, TokenDigest, Viewer,
 };
 
 fn at(s: &str) -> Timestamp {
@@ -249,6 +249,235 @@ pub async fn run<S: Store>(store: S) {
     assert!(tail.items[0].seq > paged.items[3].seq);
 }
 
+fn event(id: &str, ticket: &str, created: bool, body: &str) -> StoredEvent {
+    StoredEvent {
+        id: id.into(),
+        ticket: ticket.into(),
+        is_created: created,
+        body: body.into(),
+    }
+}
+
+fn clock(ticket: &str, metric: &str, state: &str, deadline: Option<&str>) -> ClockRow {
+    ClockRow {
+        ticket: ticket.into(),
+        customer: None,
+        team: Some("servicedesk".into()),
+        agreement_type: "sla".into(),
+        agreement: "gold".into(),
+        objective: format!("{metric}-objective"),
+        metric: metric.into(),
+        cycle: 1,
+        state: state.into(),
+        started_at: at("2026-11-02T09:00:00Z"),
+        stopped_at: None,
+        breached_at: None,
+        deadline: deadline.map(at),
+        elapsed_seconds: 60,
+        target_seconds: 3600,
+    }
+}
+
+/// The events and clocks part of the story (runs after [`run`] on the same store).
+pub async fn events<S: Store>(store: S) {
+    let batch = vec![
+        event("e1", "T-1", true, "{\"created\":1}"),
+        event("e2", "T-1", false, "{\"updated\":2}"),
+        event("e1", "T-1", true, "{\"created\":1}"),
+        event("g1", "G-1", true, "{\"created\":\"g\"}"),
+    ];
+    let outcome = store.ingest_events(batch.clone()).await.expect("ingest");
+    assert_eq!((outcome.accepted, outcome.duplicates), (3, 1));
+    assert_eq!(outcome.tickets, ["G-1", "T-1"]);
+    let again = store.ingest_events(batch).await.expect("ingest again");
+    assert_eq!(
+        (again.accepted, again.duplicates),
+        (0, 4),
+        "ingesting twice changes nothing"
+    );
+
+    // A conflict rejects the whole batch, naming the item; nothing of it is stored.
+    match store
+        .ingest_events(vec![
+            event("e3", "T-1", false, "{\"new\":3}"),
+            event("e2", "T-1", false, "{\"other\":2}"),
+        ])
+        .await
+    {
+        Err(StoreError::Rejected { index: 1, message }) => {
+            assert_eq!(
+                message,
+                "event id \"e2\" was received before with different content"
+            );
+        }
+        other => panic!("a changed repeat must be rejected, got {other:?}"),
+    }
+    match store
+        .ingest_events(vec![event("e9", "T-1", true, "{\"created\":9}")])
+        .await
+    {
+        Err(StoreError::Rejected { index: 0, message }) => {
+            assert_eq!(
+                message,
+                "ticket \"T-1\" was already created (by event \"e1\")"
+            );
+        }
+        other => panic!("a second created must be rejected, got {other:?}"),
+    }
+    let bodies = store
+        .ticket_events(&Viewer::Everything, "T-1")
+        .await
+        .expect("events")
+        .expect("ticket");
+    assert_eq!(
+        bodies,
+        ["{\"created\":1}", "{\"updated\":2}"],
+        "arrival order, no e3"
+    );
+    assert_eq!(store.ticket_ids().await.expect("ids"), ["G-1", "T-1"]);
+
+    // Clocks: replaced per ticket; the queue orders running clocks by deadline, sees a
+    // passed deadline as a breach, and a bound viewer sees its customer's only.
+    store
+        .put_ticket_clocks(
+            "T-1",
+            Some("acme".into()),
+            vec![
+                clock(
+                    "T-1",
+                    "first_response",
+                    "running",
+                    Some("2026-11-02T10:00:00Z"),
+                ),
+                clock("T-1", "resolution", "running", Some("2026-11-02T17:00:00Z")),
+            ],
+        )
+        .await
+        .expect("clocks");
+    store
+        .put_ticket_clocks(
+            "G-1",
+            Some("globex".into()),
+            vec![
+                clock(
+                    "G-1",
+                    "first_response",
+                    "running",
+                    Some("2026-11-02T09:30:00Z"),
+                ),
+                clock("G-1", "resolution", "met", None),
+            ],
+        )
+        .await
+        .expect("clocks");
+    let now = at("2026-11-02T09:45:00Z");
+    let queue = store
+        .list_clocks(
+            &Viewer::Everything,
+            &ClockFilter::default(),
+            true,
+            now,
+            &PageRequest::new(2, None),
+        )
+        .await
+        .expect("queue");
+    let order: Vec<(&str, &str, &str)> = queue
+        .items
+        .iter()
+        .map(|c| (c.ticket.as_str(), c.metric.as_str(), c.state.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("T-1", "first_response", "running"),
+            ("T-1", "resolution", "running")
+        ]
+    );
+    let rest = store
+        .list_clocks(
+            &Viewer::Everything,
+            &ClockFilter::default(),
+            true,
+            now,
+            &PageRequest::new(2, queue.next),
+        )
+        .await
+        .expect("queue page 2");
+    let order: Vec<(&str, &str, &str)> = rest
+        .items
+        .iter()
+        .map(|c| (c.ticket.as_str(), c.metric.as_str(), c.state.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("G-1", "first_response", "breached"),
+            ("G-1", "resolution", "met")
+        ]
+    );
+    assert_eq!(rest.items[0].breached_at, Some(at("2026-11-02T09:30:00Z")));
+    assert_eq!(rest.items[0].deadline, None);
+    assert_eq!(rest.next, None);
+
+    let breached = store
+        .list_clocks(
+            &Viewer::Everything,
+            &ClockFilter {
+                state: Some("breached".into()),
+                ..Default::default()
+            },
+            true,
+            now,
+            &PageRequest::default(),
+        )
+        .await
+        .expect("breached");
+    assert_eq!(breached.items.len(), 1);
+    let acme_only = Viewer::Customer(customer_id("acme"));
+    let seen = store
+        .list_clocks(
+            &acme_only,
+            &ClockFilter {
+                customer: Some("globex".into()),
+                ..Default::default()
+            },
+            true,
+            now,
+            &PageRequest::default(),
+        )
+        .await
+        .expect("bound");
+    assert!(
+        seen.items.is_empty(),
+        "a bound viewer cannot ask for another customer's clocks"
+    );
+    let own = store
+        .list_clocks(
+            &acme_only,
+            &ClockFilter::default(),
+            true,
+            now,
+            &PageRequest::default(),
+        )
+        .await
+        .expect("own");
+    assert_eq!(own.items.len(), 2);
+    assert!(
+        store
+            .ticket_events(&acme_only, "G-1")
+            .await
+            .expect("events")
+            .is_none()
+    );
+    assert!(
+        store
+            .ticket_events(&acme_only, "T-1")
+            .await
+            .expect("events")
+            .is_some()
+    );
+}
+
 /// Checks, on the same database reopened, that what [`run`] wrote is still there.
 pub async fn after_reopen<S: Store>(store: S) {
     assert!(
@@ -279,4 +508,10 @@ pub async fn after_reopen<S: Store>(store: S) {
     assert_eq!(log.items.len(), 6);
     let config = store.current_config().await.expect("config").expect("kept");
     assert_eq!(config.revision, 2);
+    let bodies = store
+        .ticket_events(&Viewer::Everything, "T-1")
+        .await
+        .expect("events")
+        .expect("kept");
+    assert_eq!(bodies.len(), 2, "acknowledged events survive a reopen");
 }

@@ -375,36 +375,9 @@ impl<'c> Ticket<'c> {
         }
     }
 
-    /// Applies an `updated` (or `created`) event's attributes to the ticket's facts.
+    /// Applies an event's attributes (and status, when it carries one) to the ticket.
     fn absorb(&mut self, e: &Event, t: i64) {
-        let f = &mut self.facts;
-        for (slot, value) in [
-            (&mut f.customer, &e.customer),
-            (&mut f.service, &e.service),
-            (&mut f.priority, &e.priority),
-            (&mut f.team, &e.team),
-            (&mut f.assignee, &e.assignee),
-            (&mut f.supplier, &e.supplier),
-        ] {
-            if let Some(v) = value {
-                *slot = Some(v.clone());
-            }
-        }
-        if let Some(tags) = &e.tags {
-            f.tags = tags.clone();
-        }
-        if let Some(fields) = &e.fields {
-            for (k, v) in fields {
-                match v {
-                    Some(v) => {
-                        f.fields.insert(k.clone(), v.clone());
-                    }
-                    None => {
-                        f.fields.remove(k);
-                    }
-                }
-            }
-        }
+        apply_attributes(&mut self.facts, e);
         if let Some(status) = &e.status {
             self.set_status(status.clone(), t);
         }
@@ -650,4 +623,50 @@ pub fn fold_all(
         out.extend(fold_ticket(config, ticket, events, at));
     }
     out
+}
+
+/// Sets the attributes an event carries (`created`: initial values; `updated`: changes;
+/// a `null` custom field removes it).
+fn apply_attributes(facts: &mut TicketFacts, e: &Event) {
+    for (slot, value) in [
+        (&mut facts.customer, &e.customer),
+        (&mut facts.service, &e.service),
+        (&mut facts.priority, &e.priority),
+        (&mut facts.team, &e.team),
+        (&mut facts.assignee, &e.assignee),
+        (&mut facts.supplier, &e.supplier),
+    ] {
+        if let Some(v) = value {
+            *slot = Some(v.clone());
+        }
+    }
+    if let Some(tags) = &e.tags {
+        facts.tags = tags.clone();
+    }
+    if let Some(fields) = &e.fields {
+        for (k, v) in fields {
+            match v {
+                Some(v) => facts.fields.insert(k.clone(), v.clone()),
+                None => facts.fields.remove(k),
+            };
+        }
+    }
+}
+
+/// A ticket's facts (customer, priority, team, …) and status after its events up to
+/// `at`, in apply order.
+pub fn ticket_facts(events: &[Event], at: Timestamp) -> (TicketFacts, String) {
+    let mut facts = TicketFacts::default();
+    let mut status = String::from("open");
+    for e in events.iter().filter(|e| e.at <= at) {
+        apply_attributes(&mut facts, e);
+        status = match (e.kind, &e.status) {
+            (EventType::Resolved, _) => "resolved".into(),
+            (EventType::Closed, _) => "closed".into(),
+            (EventType::Reopened, None) => "open".into(),
+            (_, Some(s)) => s.clone(),
+            (_, None) => status,
+        };
+    }
+    (facts, status)
 }
