@@ -180,6 +180,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound { what, id } => ApiError::NotFound(format!("no {what} {id:?}")),
             StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Rejected { index, message } => {
+                ApiError::Conflict(format!("item {index}: {message}"))
+            }
             StoreError::BadCursor(c) => ApiError::invalid(
                 "after",
                 format!("{c:?} is not a cursor this list handed out"),

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod live_config;
 pub mod settings;
 pub mod telemetry;
+pub mod ticket_clocks;
 pub mod token;
 pub mod wall_clock;
 

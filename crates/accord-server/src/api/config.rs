@@ -269,6 +269,9 @@ pub async fn apply_files<S: Store>(
         .apply_config(actor, files.clone(), customers, summary, now)
         .await?;
     tracing::info!(revision, changes = changes.len(), "configuration applied");
+    // Every clock is a function of the configuration: derive them all again.
+    let tickets = app.store.ticket_ids().await?;
+    crate::ticket_clocks::refresh(&app.store, &loaded.config, &tickets, now).await;
     app.config.set(LiveConfig {
         revision: Some(revision),
         applied_at: Some(now),

@@ -3,6 +3,7 @@
 mod audit;
 pub mod config;
 mod customers;
+mod events;
 mod ops;
 mod tokens;
 
@@ -42,6 +43,9 @@ use crate::error::{ApiError, FieldError, Problem};
         config::list_calendars,
         config::list_agreements,
         config::list_services,
+        events::post_events,
+        events::get_ticket,
+        events::list_clocks,
         audit::list_audit,
     ),
     components(schemas(Problem, FieldError)),
@@ -51,6 +55,7 @@ use crate::error::{ApiError, FieldError, Problem};
         (name = "tokens", description = "API tokens (admin)"),
         (name = "customers", description = "The provider's customers (declared in SLA-as-code)"),
         (name = "config", description = "SLA-as-code: apply, export, and what it declares"),
+        (name = "tickets", description = "Ticket events in, clocks out"),
         (name = "audit", description = "Who changed what (admin)"),
     )
 )]
@@ -98,6 +103,9 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/v1/calendars", get(config::list_calendars::<S>))
         .route("/v1/agreements", get(config::list_agreements::<S>))
         .route("/v1/services", get(config::list_services::<S>))
+        .route("/v1/events", axum::routing::post(events::post_events::<S>))
+        .route("/v1/tickets/{id}", get(events::get_ticket::<S>))
+        .route("/v1/clocks", get(events::list_clocks::<S>))
         .route("/v1/audit", get(audit::list_audit::<S>))
 }
 

@@ -6,6 +6,7 @@
 mod auth;
 mod config;
 mod errors;
+mod events;
 mod helpers;
 mod ops;
 mod restart;

@@ -1,0 +1,90 @@
+//! Deriving and keeping each ticket's clocks: after events arrive and after the
+//! configuration changes, the affected tickets are folded again (DESIGN 5: the server
+//! keeps each clock's current result).
+
+use jiff::Timestamp;
+
+use accord_core::clock::{self, ClockResult, Event};
+use accord_core::policy::Config;
+use accord_store::{ClockRow, Store, StoreError, Viewer};
+
+/// A ticket's stored events, parsed.
+pub async fn load_events<S: Store>(
+    store: &S,
+    viewer: &Viewer,
+    ticket: &str,
+) -> Result<Option<Vec<Event>>, StoreError> {
+    let Some(bodies) = store.ticket_events(viewer, ticket).await? else {
+        return Ok(None);
+    };
+    let events = bodies
+        .iter()
+        .map(|b| {
+            serde_json::from_str::<Event>(b)
+                .map_err(|e| StoreError::Backend(format!("stored event does not parse: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(events))
+}
+
+/// The clocks of a ticket as of `now`, and its current customer and team.
+pub fn derive(
+    config: &Config,
+    ticket: &str,
+    events: Vec<Event>,
+    now: Timestamp,
+) -> (Vec<ClockResult>, Option<String>, Option<String>) {
+    let prepared = clock::prepare(events);
+    let events = prepared
+        .tickets
+        .get(ticket)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let (facts, _) = clock::ticket_facts(events, now);
+    (
+        clock::fold_ticket(config, ticket, events, now),
+        facts.customer,
+        facts.team,
+    )
+}
+
+/// Folds `tickets` again and stores their clocks. Failures are logged, not returned:
+/// the events are already durable, and the next change re-derives the ticket.
+pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], now: Timestamp) {
+    for ticket in tickets {
+        let result = async {
+            let events = load_events(store, &Viewer::Everything, ticket)
+                .await?
+                .unwrap_or_default();
+            let (clocks, customer, team) = derive(config, ticket, events, now);
+            let rows = clocks
+                .iter()
+                .map(|c| ClockRow {
+                    ticket: c.ticket.clone(),
+                    customer: customer.clone(),
+                    team: team.clone(),
+                    agreement_type: c.agreement_type.as_str().to_owned(),
+                    agreement: c.agreement.clone(),
+                    objective: c.objective.clone(),
+                    metric: c.metric.as_str().to_owned(),
+                    cycle: c.cycle,
+                    state: serde_json::to_value(c.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    started_at: c.started_at,
+                    stopped_at: c.stopped_at,
+                    breached_at: c.breached_at,
+                    deadline: c.deadline,
+                    elapsed_seconds: c.elapsed_seconds,
+                    target_seconds: c.target_seconds,
+                })
+                .collect();
+            store.put_ticket_clocks(ticket, customer, rows).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(ticket, error = %e, "could not derive the ticket's clocks");
+        }
+    }
+}
