@@ -11,5 +11,6 @@ pub mod calendar;
 pub mod clock;
 pub mod id;
 pub mod policy;
+pub mod synthetic;
 
 pub use id::{CustomerId, IdError};

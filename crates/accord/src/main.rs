@@ -11,6 +11,7 @@ mod calendar;
 mod client;
 mod config;
 mod examples;
+mod generate;
 mod replay;
 mod serve;
 
@@ -103,6 +104,15 @@ enum Command {
         /// Default: now.
         #[arg(long)]
         at: Option<jiff::Timestamp>,
+    },
+    /// Write a realistic synthetic ticket history as JSON lines (customers, services and
+    /// teams of the built-in examples), for demos and benchmarks.
+    Generate {
+        #[command(flatten)]
+        args: generate::GenerateArgs,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Create, list and revoke API tokens on a running server (needs an admin token).
     Token {
@@ -203,6 +213,17 @@ fn main() -> ExitCode {
             std::io::stdout().lock(),
         ),
         Command::Export { dir, server } => config::export(&server, &dir, std::io::stdout().lock()),
+        Command::Generate { args, out } => (|| {
+            let spec = args.spec(accord_server::wall_clock::now())?;
+            let n = match &out {
+                Some(path) => {
+                    generate::write(&spec, std::io::BufWriter::new(std::fs::File::create(path)?))?
+                }
+                None => generate::write(&spec, std::io::BufWriter::new(std::io::stdout().lock()))?,
+            };
+            eprintln!("{n} events for {} tickets", spec.tickets);
+            Ok(())
+        })(),
         Command::Replay { config, events, at } => {
             let at = at.unwrap_or_else(accord_server::wall_clock::now);
             replay::run(

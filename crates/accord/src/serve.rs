@@ -121,6 +121,7 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
             revision = outcome.revision,
             "applied the built-in examples"
         );
+        demo_history(&state).await?;
     }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -159,6 +160,10 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
                 secret.expose_secret()
             );
             println!(
+                "  curl -H 'Authorization: Bearer {}' '{url}/v1/clocks?order=time_left&state=running'",
+                secret.expose_secret()
+            );
+            println!(
                 "  ACCORD_SERVER={url} ACCORD_TOKEN={} accord token list",
                 secret.expose_secret()
             );
@@ -170,5 +175,44 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
     accord_server::serve(listener, router, accord_server::shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Tickets in the demo: created over the last 30 days and the next few hours.
+const DEMO_TICKETS: usize = 600;
+
+/// Ingests a generated month of history up to now, and feeds the rest (events whose time
+/// has not come: new tickets, replies, resolutions) in live as their moment arrives.
+async fn demo_history(state: &AppState<SqliteStore>) -> anyhow::Result<()> {
+    use accord_core::synthetic::{Spec, generate};
+    let now = accord_server::wall_clock::now();
+    let from = jiff::Timestamp::from_second(now.as_second() - 30 * 86_400)?;
+    let until = jiff::Timestamp::from_second(now.as_second() + 6 * 3600)?;
+    let spec = Spec::examples(DEMO_TICKETS, from, until, now.as_second().unsigned_abs());
+    let (past, mut future): (Vec<_>, Vec<_>) = generate(&spec).partition(|e| e.at <= now);
+    let mut accepted = 0;
+    for batch in past.chunks(1000) {
+        let answer = accord_server::api::events::ingest(state, batch.to_vec())
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo history does not ingest: {e}"))?;
+        accepted += answer.accepted;
+    }
+    future.sort_by_key(|e| e.at);
+    println!(
+        "History: {accepted} events of {DEMO_TICKETS} tickets over the last 30 days; {} more arrive live over the next hours",
+        future.len()
+    );
+    let live = state.clone();
+    tokio::spawn(async move {
+        for event in future {
+            let wait = event.at.as_second() - accord_server::wall_clock::now().as_second();
+            if wait > 0 {
+                tokio::time::sleep(std::time::Duration::from_secs(wait.unsigned_abs())).await;
+            }
+            if let Err(e) = accord_server::api::events::ingest(&live, vec![event]).await {
+                tracing::warn!(error = %e, "a live demo event was refused");
+            }
+        }
+    });
     Ok(())
 }

@@ -54,19 +54,10 @@ pub fn us_office_2025() -> Calendar {
     Calendar::new(tz, "America/New_York", weekly, dates, Vec::new())
 }
 
-/// `n` starts uniform over 2025, from a fixed seed (splitmix64: small, fast, and the
-/// same on every machine).
+/// `n` starts uniform over 2025, from a fixed seed (the same on every machine).
 pub fn starts(n: usize, seed: u64) -> Vec<i64> {
-    let mut state = seed;
-    let span = (YEAR_2025.1 - YEAR_2025.0) as u64;
+    let mut rng = crate::synthetic::Rng::new(seed);
     (0..n)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            YEAR_2025.0 + (z % span) as i64
-        })
+        .map(|_| rng.range(YEAR_2025.0, YEAR_2025.1))
         .collect()
 }

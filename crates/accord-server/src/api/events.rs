@@ -159,6 +159,17 @@ pub async fn post_events<S: Store>(
         );
         return Err(ApiError::Invalid { detail, errors });
     }
+    ingest(&app, events)
+        .await
+        .map(|answer| (StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// Stores checked events, all or nothing, and derives the clocks of their tickets (the
+/// logic behind `POST /v1/events`, also used by `accord demo`).
+pub async fn ingest<S: Store>(
+    app: &AppState<S>,
+    events: Vec<Event>,
+) -> Result<IngestAnswer, ApiError> {
     let stored = events
         .iter()
         .map(|e| {
@@ -180,13 +191,10 @@ pub async fn post_events<S: Store>(
         wall_clock::now(),
     )
     .await;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(IngestAnswer {
-            accepted: outcome.accepted,
-            duplicates: outcome.duplicates,
-        }),
-    ))
+    Ok(IngestAnswer {
+        accepted: outcome.accepted,
+        duplicates: outcome.duplicates,
+    })
 }
 
 /// A clock as the API shows it.

@@ -3,7 +3,7 @@
 mod audit;
 pub mod config;
 mod customers;
-mod events;
+pub mod events;
 mod ops;
 mod tokens;
 
