@@ -120,6 +120,83 @@ pub fn calendar(
     Ok(())
 }
 
+/// `accord bench replay`: a generated history folded into clocks, in memory and from a
+/// JSON-lines file through the same path as `accord replay`.
+pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Result<()> {
+    use accord_core::clock;
+    use accord_core::policy::{self, SourceFile};
+    use accord_core::synthetic::{Spec, generate};
+
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let files: Vec<SourceFile> = crate::examples::files()
+        .into_iter()
+        .filter(|f| f.path.ends_with(".yaml"))
+        .map(|f| SourceFile {
+            path: f.path,
+            text: f.text,
+        })
+        .collect();
+    let ics = crate::examples::files();
+    let read = |p: &str| {
+        ics.iter()
+            .find(|f| f.path == p)
+            .map(|f| f.text.clone())
+            .ok_or_else(|| "missing".to_owned())
+    };
+    let config = policy::load(&files, &read)
+        .map_err(|e| anyhow::anyhow!("the examples do not load: {}", e[0]))?
+        .config;
+    let from: jiff::Timestamp = "2026-01-01T00:00:00Z".parse()?;
+    let to: jiff::Timestamp = "2026-12-01T00:00:00Z".parse()?;
+    let at: jiff::Timestamp = "2027-01-01T00:00:00Z".parse()?;
+    let spec = Spec::examples(tickets, from, to, seed);
+    let events: Vec<clock::Event> = generate(&spec).collect();
+    let n = events.len();
+
+    // In memory: group, de-duplicate, order and fold.
+    let started = Instant::now();
+    let prepared = clock::prepare(events);
+    let clocks = clock::fold_all(&config, &prepared.tickets, at);
+    let seconds = started.elapsed().as_secs_f64();
+    writeln!(
+        report,
+        "{}",
+        json!({"bench": "replay.memory", "ops": n, "ns_per_op": round(seconds * 1e9 / n as f64),
+               "events_per_second": (n as f64 / seconds).round(), "tickets": tickets, "clocks": clocks.len(), "profile": profile})
+    )?;
+    drop(clocks);
+
+    // From a file, as `accord replay` reads it.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("events.jsonl");
+    let mut text = Vec::with_capacity(n * 160);
+    for tickets in prepared.tickets.values() {
+        for e in tickets {
+            serde_json::to_writer(&mut text, e)?;
+            text.push(b'\n');
+        }
+    }
+    std::fs::write(&path, &text)?;
+    drop(prepared);
+    let started = Instant::now();
+    let (events, _) = crate::replay::read_events(std::slice::from_ref(&path))?;
+    let parsed = events.len();
+    let prepared = clock::prepare(events);
+    let clocks = clock::fold_all(&config, &prepared.tickets, at);
+    let seconds = started.elapsed().as_secs_f64();
+    writeln!(
+        report,
+        "{}",
+        json!({"bench": "replay.file", "ops": parsed, "ns_per_op": round(seconds * 1e9 / parsed as f64),
+               "events_per_second": (parsed as f64 / seconds).round(), "bytes": text.len(), "clocks": clocks.len(), "profile": profile})
+    )?;
+    Ok(())
+}
+
 fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -151,6 +228,25 @@ mod tests {
         let written = std::fs::read_to_string(&out).unwrap();
         // Mon 17:00 EST = 22:00Z; Fri 16:00 + 8h = Mon 2025-11-10 16:00 EST = 21:00Z.
         assert_eq!(written, "1762207200\n1762808400\n");
+    }
+
+    #[test]
+    fn replay_bench_reports_both_measurements() {
+        let mut report = Vec::new();
+        replay(200, 3, &mut report).unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(report)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["bench"], "replay.memory");
+        assert_eq!(lines[1]["bench"], "replay.file");
+        assert!(lines[0]["ops"].as_u64().unwrap() > 800, "{}", lines[0]);
+        assert!(lines[0]["clocks"].as_u64().unwrap() > 400, "{}", lines[0]);
+        assert_eq!(
+            lines[0]["clocks"], lines[1]["clocks"],
+            "the same clocks either way"
+        );
     }
 
     #[test]

@@ -92,6 +92,32 @@ impl Client {
         })
     }
 
+    /// Sends a request and returns the status and the JSON answer, whatever the status.
+    pub fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let url = format!("{}{path}", self.base);
+        self.runtime.block_on(async {
+            let mut request = self.http.request(method, &url).bearer_auth(&self.token);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request
+                .send()
+                .await
+                .with_context(|| format!("cannot reach the Accord server at {}", self.base))?;
+            let status = response.status().as_u16();
+            let text = response.text().await?;
+            Ok((
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            ))
+        })
+    }
+
     /// Every item of a paginated list.
     fn list_all(&self, path: &str) -> anyhow::Result<Vec<Value>> {
         let mut items = Vec::new();
@@ -114,7 +140,7 @@ impl Client {
 }
 
 /// A problem document in words: its detail, then each located error on a line.
-fn problem_text(problem: &Value) -> String {
+pub fn problem_text(problem: &Value) -> String {
     let Some(detail) = problem.get("detail").and_then(Value::as_str) else {
         return problem.to_string();
     };

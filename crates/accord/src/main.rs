@@ -12,6 +12,8 @@ mod client;
 mod config;
 mod examples;
 mod generate;
+mod import;
+mod import_cmd;
 mod replay;
 mod serve;
 
@@ -114,6 +116,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Bring in history from elsewhere.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Create, list and revoke API tokens on a running server (needs an admin token).
     Token {
         #[command(flatten)]
@@ -157,6 +164,23 @@ enum BenchWorkload {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// A generated history (about 6 events a ticket: replies, pauses, hand-offs,
+    /// reopenings, late and duplicate events) folded into clocks: in memory, and from a
+    /// JSON-lines file as `accord replay` reads it.
+    Replay {
+        /// Number of tickets.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportWhat {
+    /// Ticket history from a help-desk export (Jira, Zendesk) or a generic CSV: to a
+    /// server, or with --out to a JSON-lines file. Bad rows are reported and skipped.
+    Tickets(import_cmd::TicketsArgs),
 }
 
 fn calendar_command(action: CalendarAction) -> anyhow::Result<()> {
@@ -224,6 +248,9 @@ fn main() -> ExitCode {
             eprintln!("{n} events for {} tickets", spec.tickets);
             Ok(())
         })(),
+        Command::Import {
+            what: ImportWhat::Tickets(args),
+        } => import_cmd::tickets(&args, std::io::stdout().lock(), std::io::stderr().lock()),
         Command::Replay { config, events, at } => {
             let at = at.unwrap_or_else(accord_server::wall_clock::now);
             replay::run(
@@ -237,6 +264,9 @@ fn main() -> ExitCode {
         Command::Bench { workload } => match workload {
             BenchWorkload::Calendar { starts, out } => {
                 bench::calendar(starts.as_deref(), out.as_deref(), std::io::stdout().lock())
+            }
+            BenchWorkload::Replay { tickets, seed } => {
+                bench::replay(tickets, seed, std::io::stdout().lock())
             }
         },
     };

@@ -593,3 +593,130 @@ fn replay_prints_every_clock_in_order_and_names_bad_lines() {
         "nothing printed when the input is bad"
     );
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn importing_twice_changes_nothing_and_strict_imports_nothing_when_a_row_is_bad() {
+    let data = tempfile::tempdir().unwrap();
+    let server = serve(data.path(), "serve");
+    let admin = server.admin.clone().unwrap();
+    let import = |args: &[&str]| -> Output {
+        accord()
+            .args(["import", "tickets"])
+            .args(args)
+            .args(["--server", &server.url, "--token", &admin])
+            .output()
+            .unwrap()
+    };
+    let file = fixture("zendesk-ticket-events.jsonl");
+    let file = file.to_str().unwrap();
+    let first = import(&[file, "--from", "zendesk-audits", "--customer", "fernway"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first)
+            .ends_with("4 tickets, 32 events (32 new, 0 already there); 0 rows rejected\n"),
+        "{}",
+        stdout(&first)
+    );
+    let second = import(&[file, "--from", "zendesk-audits", "--customer", "fernway"]);
+    assert!(
+        stdout(&second)
+            .ends_with("4 tickets, 32 events (0 new, 32 already there); 0 rows rejected\n"),
+        "{}",
+        stdout(&second)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("events.csv");
+    std::fs::write(
+        &bad,
+        "ticket,at,type\nX-1,2026-11-02T10:00:00Z,created\nX-1,soon,updated\n",
+    )
+    .unwrap();
+    let strict = import(&[bad.to_str().unwrap(), "--from", "csv", "--strict"]);
+    assert!(!strict.status.success());
+    assert!(
+        stderr(&strict).contains("events.csv:3: at: \"soon\" is not an RFC 3339 time"),
+        "{}",
+        stderr(&strict)
+    );
+    assert!(
+        stderr(&strict).contains("nothing imported: 1 bad rows (--strict)"),
+        "{}",
+        stderr(&strict)
+    );
+    let lenient = import(&[bad.to_str().unwrap(), "--from", "csv"]);
+    assert!(lenient.status.success(), "{}", stderr(&lenient));
+    assert!(
+        stdout(&lenient)
+            .ends_with("1 tickets, 1 events (1 new, 0 already there); 1 rows rejected\n"),
+        "{}",
+        stdout(&lenient)
+    );
+
+    // The CSV snapshot of tickets already imported from audits: their second `created`
+    // is refused and reported, the rest goes in.
+    let csv = import(&[
+        fixture("zendesk-tickets-export.csv").to_str().unwrap(),
+        "--from",
+        "zendesk",
+        "--timezone",
+        "America/New_York",
+    ]);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let err = stderr(&csv);
+    assert!(
+        err.contains(
+            "event zendesk:48207:created: refused: ticket \"zendesk-48207\" was already created"
+        ),
+        "{err}"
+    );
+    assert!(stdout(&csv).ends_with("16 tickets, 44 events (40 new, 0 already there); 0 rows rejected; 4 events refused as conflicts\n"), "{}", stdout(&csv));
+    assert!(
+        err.contains("note: a Zendesk CSV is a snapshot"),
+        "the approximation is said"
+    );
+}
+
+#[test]
+fn imported_audits_replay_into_exact_clocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let out = accord()
+        .args(["import", "tickets"])
+        .arg(fixture("zendesk-ticket-events.jsonl"))
+        .args(["--from", "zendesk-audits", "--out"])
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::write(
+        config.join("sla.yaml"),
+        "kind: agreement\ntype: sla\nid: fernway\nobjectives:\n  - {id: first, metric: first_response, target: 24h, pause_when: {status: [waiting_on_customer]}}\n",
+    )
+    .unwrap();
+    let replay = accord()
+        .args(["replay", "--config"])
+        .arg(&config)
+        .arg("--events")
+        .arg(&events)
+        .args(["--at", "2026-04-06T00:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(replay.status.success(), "{}", stderr(&replay));
+    let first = stdout(&replay)
+        .lines()
+        .find(|l| l.contains("\"zendesk-48203\""))
+        .unwrap()
+        .to_owned();
+    // Created 2026-03-05 22:32:07Z, first public agent reply 2026-03-06 13:25:02Z, on 24x7.
+    assert!(first.contains("\"state\":\"met\""), "{first}");
+    assert!(first.contains("\"elapsed_seconds\":53575"), "{first}");
+}
