@@ -65,19 +65,26 @@ pub fn read_events(paths: &[PathBuf]) -> anyhow::Result<(Vec<Event>, Vec<String>
             if line.trim().is_empty() {
                 continue;
             }
-            let record: serde_json::Value = serde_json::from_str(&line)
-                .map_err(|e| anyhow::anyhow!("{place}:{}: not valid JSON: {e}", e.column()))?;
-            let kind = record
-                .get("type")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or_default();
-            if OTHER_RECORDS.contains(&kind) {
-                continue;
+            // Ticket events parse directly; only a line that does not is looked at again,
+            // to skip other records or to say what is wrong.
+            match serde_json::from_str::<Event>(&line) {
+                Ok(event) => {
+                    events.push(event);
+                    places.push(place);
+                }
+                Err(event_error) => {
+                    let record: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
+                        anyhow::anyhow!("{place}:{}: not valid JSON: {e}", e.column())
+                    })?;
+                    let kind = record
+                        .get("type")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or_default();
+                    if !OTHER_RECORDS.contains(&kind) {
+                        bail!("{place}: {event_error}");
+                    }
+                }
             }
-            let event: Event =
-                serde_json::from_value(record).map_err(|e| anyhow::anyhow!("{place}: {e}"))?;
-            events.push(event);
-            places.push(place);
         }
     }
     Ok((events, places))

@@ -133,41 +133,55 @@ pub struct Prepared {
 /// is dropped; one with different content, and a second `created`, are set aside (the
 /// first wins, by arrival: DESIGN 3.2).
 pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
-    let mut seen: HashMap<String, Event> = HashMap::new();
-    let mut created: HashMap<String, String> = HashMap::new();
+    let events: Vec<Event> = events.into_iter().collect();
     let mut out = Prepared::default();
-    for (position, event) in events.into_iter().enumerate() {
-        if let Some(first) = seen.get(&event.id) {
-            if *first == event {
-                out.duplicates += 1;
-            } else {
-                out.conflicts.push((
-                    position,
-                    Conflict::RepeatedId {
-                        id: event.id.clone(),
-                    },
-                ));
-            }
-            continue;
-        }
-        if event.kind == EventType::Created {
-            if created.contains_key(&event.ticket) {
-                out.conflicts.push((
-                    position,
-                    Conflict::SecondCreated {
-                        ticket: event.ticket.clone(),
-                        id: event.id.clone(),
-                    },
-                ));
+    // Decide what to keep with indexes that borrow the ids, so no event is copied.
+    let mut keep = vec![true; events.len()];
+    {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+        let mut created: HashMap<&str, usize> = HashMap::new();
+        for (position, event) in events.iter().enumerate() {
+            if let Some(&first) = seen.get(event.id.as_str()) {
+                keep[position] = false;
+                if events[first] == *event {
+                    out.duplicates += 1;
+                } else {
+                    out.conflicts.push((
+                        position,
+                        Conflict::RepeatedId {
+                            id: event.id.clone(),
+                        },
+                    ));
+                }
                 continue;
             }
-            created.insert(event.ticket.clone(), event.id.clone());
+            if event.kind == EventType::Created {
+                if created.contains_key(event.ticket.as_str()) {
+                    keep[position] = false;
+                    out.conflicts.push((
+                        position,
+                        Conflict::SecondCreated {
+                            ticket: event.ticket.clone(),
+                            id: event.id.clone(),
+                        },
+                    ));
+                    continue;
+                }
+                created.insert(&event.ticket, position);
+            }
+            seen.insert(&event.id, position);
         }
-        seen.insert(event.id.clone(), event.clone());
-        out.tickets
-            .entry(event.ticket.clone())
-            .or_default()
-            .push(event);
+    }
+    for (event, keep) in events.into_iter().zip(keep) {
+        if !keep {
+            continue;
+        }
+        match out.tickets.get_mut(&event.ticket) {
+            Some(list) => list.push(event),
+            None => {
+                out.tickets.insert(event.ticket.clone(), vec![event]);
+            }
+        }
     }
     for events in out.tickets.values_mut() {
         events.sort_by(Event::apply_order);
