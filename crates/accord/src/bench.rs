@@ -160,13 +160,15 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     // In memory: group, de-duplicate, order and fold.
     let started = Instant::now();
     let prepared = clock::prepare(events);
+    let prepare_seconds = started.elapsed().as_secs_f64();
     let clocks = clock::fold_all(&config, &prepared.tickets, at);
     let seconds = started.elapsed().as_secs_f64();
     writeln!(
         report,
         "{}",
         json!({"bench": "replay.memory", "ops": n, "ns_per_op": round(seconds * 1e9 / n as f64),
-               "events_per_second": (n as f64 / seconds).round(), "tickets": tickets, "clocks": clocks.len(), "profile": profile})
+               "events_per_second": (n as f64 / seconds).round(), "tickets": tickets, "clocks": clocks.len(),
+               "prepare_seconds": round(prepare_seconds), "fold_seconds": round(seconds - prepare_seconds), "profile": profile})
     )?;
     drop(clocks);
 

@@ -2,7 +2,9 @@
 //! makes a ticket's clocks independent of arrival order.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -138,8 +140,11 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
     // Decide what to keep with indexes that borrow the ids, so no event is copied.
     let mut keep = vec![true; events.len()];
     {
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(events.len());
-        let mut created: HashMap<&str, usize> = HashMap::new();
+        // Ids are not adversarial here (the server checks conflicts in the store): a fast
+        // hash is fine.
+        let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
+        seen.reserve(events.len());
+        let mut created: FxHashMap<&str, usize> = FxHashMap::default();
         for (position, event) in events.iter().enumerate() {
             if let Some(&first) = seen.get(event.id.as_str()) {
                 keep[position] = false;
@@ -172,19 +177,24 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
             seen.insert(&event.id, position);
         }
     }
+    // Group with a hash map, then build the ordered map once from sorted keys.
+    let mut groups: FxHashMap<String, Vec<Event>> = FxHashMap::default();
     for (event, keep) in events.into_iter().zip(keep) {
         if !keep {
             continue;
         }
-        match out.tickets.get_mut(&event.ticket) {
+        match groups.get_mut(&event.ticket) {
             Some(list) => list.push(event),
             None => {
-                out.tickets.insert(event.ticket.clone(), vec![event]);
+                groups.insert(event.ticket.clone(), vec![event]);
             }
         }
     }
-    for events in out.tickets.values_mut() {
+    let mut groups: Vec<(String, Vec<Event>)> = groups.into_iter().collect();
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, events) in &mut groups {
         events.sort_by(Event::apply_order);
     }
+    out.tickets = groups.into_iter().collect();
     out
 }

@@ -77,6 +77,9 @@ pub struct Agreement {
     pub file: String,
     /// `targets[i]` is the target of `doc.objectives[i]`.
     pub targets: Vec<Target>,
+    /// When this version is in force, as UTC seconds `[from, until)`: its `effective`
+    /// dates turned into instants in its calendar's zone once, at load.
+    pub in_force: (Option<i64>, Option<i64>),
 }
 
 impl Agreement {
@@ -1009,10 +1012,30 @@ impl Checker<'_> {
         if self.errors.len() > before {
             return None;
         }
+        let tz = doc
+            .calendar
+            .as_ref()
+            .and_then(|c| self.parsed.calendars.iter().find(|(d, _)| d.id == c.value))
+            .map_or(jiff::tz::TimeZone::UTC, |(d, _)| {
+                d.calendar.time_zone().clone()
+            });
+        let start_of = |date: jiff::civil::Date| {
+            date.to_zoned(tz.clone())
+                .ok()
+                .map(|z| z.timestamp().as_second())
+        };
+        let in_force = match &doc.effective {
+            None => (None, None),
+            Some(e) => (
+                start_of(e.from),
+                e.to.and_then(|to| to.tomorrow().ok()).and_then(start_of),
+            ),
+        };
         Some(Agreement {
             doc: doc.clone(),
             file: file.to_owned(),
             targets,
+            in_force,
         })
     }
 

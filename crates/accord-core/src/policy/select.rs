@@ -93,32 +93,20 @@ pub fn covers(agreement: &Agreement, ticket: &TicketFacts) -> bool {
 }
 
 /// Whether this version is in force at `at` (its `effective` dates are local dates in
-/// the agreement calendar's zone, UTC for `24x7`).
-pub fn in_force(config: &Config, agreement: &Agreement, at: Timestamp) -> bool {
-    let Some(effective) = &agreement.doc.effective else {
-        return true;
-    };
-    let tz = agreement
-        .doc
-        .calendar
-        .as_ref()
-        .and_then(|c| config.calendar(&c.value))
-        .map_or(jiff::tz::TimeZone::UTC, |c| c.calendar.time_zone().clone());
-    let date = at.to_zoned(tz).date();
-    effective.from <= date && effective.to.is_none_or(|to| date <= to)
+/// the agreement calendar's zone, UTC for `24x7`; the loader turned them into instants).
+pub fn in_force(_config: &Config, agreement: &Agreement, at: Timestamp) -> bool {
+    let at = at.as_second();
+    let (from, until) = agreement.in_force;
+    from.is_none_or(|from| from <= at) && until.is_none_or(|until| at < until)
 }
 
 /// The instant this version's `effective.from` begins (local midnight in its calendar's
 /// zone), or `None` when it has no `effective` (in force from the beginning).
-pub fn in_force_from(config: &Config, agreement: &Agreement) -> Option<Timestamp> {
-    let effective = agreement.doc.effective.as_ref()?;
-    let tz = agreement
-        .doc
-        .calendar
-        .as_ref()
-        .and_then(|c| config.calendar(&c.value))
-        .map_or(jiff::tz::TimeZone::UTC, |c| c.calendar.time_zone().clone());
-    effective.from.to_zoned(tz).ok().map(|z| z.timestamp())
+pub fn in_force_from(_config: &Config, agreement: &Agreement) -> Option<Timestamp> {
+    agreement
+        .in_force
+        .0
+        .and_then(|s| Timestamp::from_second(s).ok())
 }
 
 impl Config {
