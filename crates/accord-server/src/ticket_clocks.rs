@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use accord_core::clock::{self, ClockResult, Event};
 use accord_core::policy::Config;
-use accord_store::{ClockRow, Store, StoreError, Viewer};
+use accord_store::{ClockRow, Store, StoreError, TicketClocks, Viewer};
 
 /// A ticket's stored events, parsed.
 pub async fn load_events<S: Store>(
@@ -48,43 +48,52 @@ pub fn derive(
     )
 }
 
-/// Folds `tickets` again and stores their clocks. Failures are logged, not returned:
-/// the events are already durable, and the next change re-derives the ticket.
+/// Folds `tickets` again and stores their clocks, in one transaction per call.
+/// Failures are logged, not returned: the events are already durable, and the next
+/// change re-derives the ticket.
 pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], now: Timestamp) {
+    let mut derived = Vec::with_capacity(tickets.len());
     for ticket in tickets {
-        let result = async {
-            let events = load_events(store, &Viewer::Everything, ticket)
-                .await?
-                .unwrap_or_default();
-            let (clocks, customer, team) = derive(config, ticket, events, now);
-            let rows = clocks
-                .iter()
-                .map(|c| ClockRow {
-                    ticket: c.ticket.clone(),
-                    customer: customer.clone(),
-                    team: team.clone(),
-                    agreement_type: c.agreement_type.as_str().to_owned(),
-                    agreement: c.agreement.clone(),
-                    objective: c.objective.clone(),
-                    metric: c.metric.as_str().to_owned(),
-                    cycle: c.cycle,
-                    state: serde_json::to_value(c.state)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    started_at: c.started_at,
-                    stopped_at: c.stopped_at,
-                    breached_at: c.breached_at,
-                    deadline: c.deadline,
-                    elapsed_seconds: c.elapsed_seconds,
-                    target_seconds: c.target_seconds,
-                })
-                .collect();
-            store.put_ticket_clocks(ticket, customer, rows).await
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(ticket, error = %e, "could not derive the ticket's clocks");
+        match load_events(store, &Viewer::Everything, ticket).await {
+            Ok(events) => {
+                let (clocks, customer, team) =
+                    derive(config, ticket, events.unwrap_or_default(), now);
+                derived.push(TicketClocks {
+                    ticket: ticket.clone(),
+                    customer,
+                    clocks: rows(&clocks, &team),
+                });
+            }
+            Err(e) => tracing::error!(ticket, error = %e, "could not read the ticket's events"),
         }
     }
+    if let Err(e) = store.put_ticket_clocks(derived).await {
+        tracing::error!(tickets = tickets.len(), error = %e, "could not store the tickets' clocks");
+    }
+}
+
+fn rows(clocks: &[ClockResult], team: &Option<String>) -> Vec<ClockRow> {
+    clocks
+        .iter()
+        .map(|c| ClockRow {
+            ticket: c.ticket.clone(),
+            customer: None,
+            team: team.clone(),
+            agreement_type: c.agreement_type.as_str().to_owned(),
+            agreement: c.agreement.clone(),
+            objective: c.objective.clone(),
+            metric: c.metric.as_str().to_owned(),
+            cycle: c.cycle,
+            state: serde_json::to_value(c.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            started_at: c.started_at,
+            stopped_at: c.stopped_at,
+            breached_at: c.breached_at,
+            deadline: c.deadline,
+            elapsed_seconds: c.elapsed_seconds,
+            target_seconds: c.target_seconds,
+        })
+        .collect()
 }

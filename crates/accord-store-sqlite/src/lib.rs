@@ -17,8 +17,8 @@ use std::time::Duration;
 use accord_core::CustomerId;
 use accord_store::{
     Actor, AuditEntry, ClockFilter, ClockRow, ConfigFile, Customer, IngestOutcome, NewToken, Page,
-    PageRequest, Scope, Store, StoreError, StoreResult, StoredConfig, StoredEvent, TokenDigest,
-    TokenRecord, Viewer, cursor,
+    PageRequest, Scope, Store, StoreError, StoreResult, StoredConfig, StoredEvent, TicketClocks,
+    TokenDigest, TokenRecord, Viewer, cursor,
 };
 use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -639,48 +639,50 @@ impl Store for SqliteStore {
             .map_err(backend)
     }
 
-    async fn put_ticket_clocks(
-        &self,
-        ticket: &str,
-        customer: Option<String>,
-        clocks: Vec<ClockRow>,
-    ) -> StoreResult<()> {
+    async fn put_ticket_clocks(&self, tickets: Vec<TicketClocks>) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        sqlx::query("UPDATE tickets SET customer = ?2 WHERE ticket = ?1")
-            .bind(ticket)
-            .bind(&customer)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        sqlx::query("DELETE FROM clocks WHERE ticket = ?1")
-            .bind(ticket)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        for c in &clocks {
-            sqlx::query(
-                "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, objective, state,
-                     started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )
-            .bind(ticket)
-            .bind(&c.agreement_type)
-            .bind(&c.metric)
-            .bind(i64::from(c.cycle))
-            .bind(&customer)
-            .bind(&c.team)
-            .bind(&c.agreement)
-            .bind(&c.objective)
-            .bind(&c.state)
-            .bind(c.started_at.as_second())
-            .bind(c.stopped_at.map(|t| t.as_second()))
-            .bind(c.breached_at.map(|t| t.as_second()))
-            .bind(c.deadline.map(|t| t.as_second()))
-            .bind(c.elapsed_seconds)
-            .bind(c.target_seconds)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        for TicketClocks {
+            ticket,
+            customer,
+            clocks,
+        } in &tickets
+        {
+            sqlx::query("UPDATE tickets SET customer = ?2 WHERE ticket = ?1")
+                .bind(ticket)
+                .bind(customer)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query("DELETE FROM clocks WHERE ticket = ?1")
+                .bind(ticket)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            for c in clocks {
+                sqlx::query(
+                    "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, objective, state,
+                         started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                )
+                .bind(ticket)
+                .bind(&c.agreement_type)
+                .bind(&c.metric)
+                .bind(i64::from(c.cycle))
+                .bind(customer)
+                .bind(&c.team)
+                .bind(&c.agreement)
+                .bind(&c.objective)
+                .bind(&c.state)
+                .bind(c.started_at.as_second())
+                .bind(c.stopped_at.map(|t| t.as_second()))
+                .bind(c.breached_at.map(|t| t.as_second()))
+                .bind(c.deadline.map(|t| t.as_second()))
+                .bind(c.elapsed_seconds)
+                .bind(c.target_seconds)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
         }
         tx.commit().await.map_err(backend)?;
         Ok(())

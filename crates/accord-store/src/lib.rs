@@ -144,12 +144,11 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Every ticket id, in name order (to re-derive clocks after a configuration change).
     fn ticket_ids(&self) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
 
-    /// Replaces a ticket's clocks (and records its current customer).
+    /// Replaces the clocks of each ticket given (and records its current customer), all
+    /// in one transaction.
     fn put_ticket_clocks(
         &self,
-        ticket: &str,
-        customer: Option<String>,
-        clocks: Vec<ClockRow>,
+        tickets: Vec<TicketClocks>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// The clocks matching `filter` that the viewer may see, as of `now`; with

@@ -224,6 +224,14 @@ pub struct ClockRow {
     pub target_seconds: i64,
 }
 
+/// A ticket's clocks as last derived, with its current customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketClocks {
+    pub ticket: String,
+    pub customer: Option<String>,
+    pub clocks: Vec<ClockRow>,
+}
+
 /// Which clocks to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClockFilter {

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use crate::{
     Actor, ClockFilter, ClockRow, ConfigFile, Customer, NewToken, PageRequest, Scope, Store,
-    StoreError, StoredEvent, TokenDigest, Viewer,
+    StoreError, StoredEvent, TicketClocks, TokenDigest, Viewer,
 };
 
 fn at(s: &str) -> Timestamp {
@@ -339,26 +339,39 @@ pub async fn events<S: Store>(store: S) {
     // Clocks: replaced per ticket; the queue orders running clocks by deadline, sees a
     // passed deadline as a breach, and a bound viewer sees its customer's only.
     store
-        .put_ticket_clocks(
-            "T-1",
-            Some("acme".into()),
-            vec![
-                clock(
-                    "T-1",
+        .put_ticket_clocks(vec![
+            TicketClocks {
+                ticket: "T-1".into(),
+                customer: Some("acme".into()),
+                clocks: vec![
+                    clock(
+                        "T-1",
+                        "first_response",
+                        "running",
+                        Some("2026-11-02T10:00:00Z"),
+                    ),
+                    clock("T-1", "resolution", "running", Some("2026-11-02T17:00:00Z")),
+                ],
+            },
+            TicketClocks {
+                ticket: "G-1".into(),
+                customer: Some("globex".into()),
+                clocks: vec![clock(
+                    "G-1",
                     "first_response",
                     "running",
-                    Some("2026-11-02T10:00:00Z"),
-                ),
-                clock("T-1", "resolution", "running", Some("2026-11-02T17:00:00Z")),
-            ],
-        )
+                    Some("2026-11-02T09:30:00Z"),
+                )],
+            },
+        ])
         .await
         .expect("clocks");
+    // Replacing keeps nothing of the ticket's previous clocks.
     store
-        .put_ticket_clocks(
-            "G-1",
-            Some("globex".into()),
-            vec![
+        .put_ticket_clocks(vec![TicketClocks {
+            ticket: "G-1".into(),
+            customer: Some("globex".into()),
+            clocks: vec![
                 clock(
                     "G-1",
                     "first_response",
@@ -367,7 +380,7 @@ pub async fn events<S: Store>(store: S) {
                 ),
                 clock("G-1", "resolution", "met", None),
             ],
-        )
+        }])
         .await
         .expect("clocks");
     let now = at("2026-11-02T09:45:00Z");

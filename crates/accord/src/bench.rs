@@ -199,6 +199,78 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     Ok(())
 }
 
+/// `accord bench ingest`: a generated history posted over HTTP in batches of 1,000 to a
+/// server on SQLite (in this process, on loopback), each batch answered once durable.
+pub fn ingest(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Result<()> {
+    use accord_core::synthetic::{Spec, generate};
+    use accord_server::{AppState, Bootstrap};
+    use accord_store_sqlite::SqliteStore;
+    use secrecy::ExposeSecret;
+
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open_in(dir.path()).await?;
+        let Bootstrap::Created { secret, .. } = accord_server::bootstrap_admin(&store, None).await? else {
+            anyhow::bail!("a fresh database must create an admin token");
+        };
+        let state = AppState::open(store.clone()).await?;
+        accord_server::api::config::apply_files(&state, &accord_store::Actor::System, crate::examples::files(), false, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("the examples do not apply: {e}"))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/v1/events", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(accord_server::serve(listener, accord_server::router(state, 64 << 20), async {
+            let _ = stopped.await;
+        }));
+
+        let from: jiff::Timestamp = "2026-01-01T00:00:00Z".parse()?;
+        let to: jiff::Timestamp = "2026-12-01T00:00:00Z".parse()?;
+        let spec = Spec::examples(tickets, from, to, seed);
+        let events: Vec<accord_core::clock::Event> = generate(&spec).collect();
+        let bodies: Vec<String> = events.chunks(1000).map(serde_json::to_string).collect::<Result<_, _>>()?;
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        let mut accepted = 0u64;
+        for body in bodies {
+            let response = http
+                .post(&url)
+                .bearer_auth(secret.expose_secret())
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await?;
+            let status = response.status();
+            let answer: serde_json::Value = response.json().await?;
+            if !status.is_success() {
+                anyhow::bail!("the server answered {status}: {answer}");
+            }
+            accepted += answer["accepted"].as_u64().unwrap_or(0);
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let n = events.len();
+        writeln!(
+            report,
+            "{}",
+            json!({"bench": "ingest", "ops": n, "ns_per_op": round(seconds * 1e9 / n as f64),
+                   "events_per_second": (n as f64 / seconds).round(), "accepted": accepted, "batch": 1000,
+                   "tickets": tickets, "profile": profile})
+        )?;
+        let _ = stop.send(());
+        server.await??;
+        store.close().await;
+        Ok(())
+    })
+}
+
 fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -249,6 +321,17 @@ mod tests {
             lines[0]["clocks"], lines[1]["clocks"],
             "the same clocks either way"
         );
+    }
+
+    #[test]
+    fn ingest_bench_posts_every_event() {
+        let mut report = Vec::new();
+        ingest(50, 5, &mut report).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&report).unwrap();
+        assert_eq!(line["bench"], "ingest");
+        let ops = line["ops"].as_u64().unwrap();
+        let accepted = line["accepted"].as_u64().unwrap();
+        assert!(accepted > 0 && accepted <= ops, "{line}");
     }
 
     #[test]

@@ -174,6 +174,15 @@ enum BenchWorkload {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// A generated history posted over HTTP in batches of 1,000 to a server on SQLite
+    /// (in this process, on loopback), each batch answered once durable.
+    Ingest {
+        /// Number of tickets (about 5.4 events each).
+        #[arg(long, default_value_t = 100_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +276,9 @@ fn main() -> ExitCode {
             }
             BenchWorkload::Replay { tickets, seed } => {
                 bench::replay(tickets, seed, std::io::stdout().lock())
+            }
+            BenchWorkload::Ingest { tickets, seed } => {
+                bench::ingest(tickets, seed, std::io::stdout().lock())
             }
         },
     };
