@@ -38,6 +38,8 @@ pub struct AppState<S> {
     pub metrics: PrometheusHandle,
     /// The SLA-as-code in force.
     pub config: live_config::ConfigHandle,
+    /// Clock derivations still running after their events were acknowledged.
+    pub pending: ticket_clocks::Pending,
 }
 
 impl<S: Clone> Clone for AppState<S> {
@@ -46,6 +48,7 @@ impl<S: Clone> Clone for AppState<S> {
             store: self.store.clone(),
             metrics: self.metrics.clone(),
             config: self.config.clone(),
+            pending: self.pending.clone(),
         }
     }
 }
@@ -55,10 +58,15 @@ impl<S: Store> AppState<S> {
     pub async fn open(store: S) -> Result<Self, StoreError> {
         let config = live_config::ConfigHandle::default();
         config.load_from(&store).await?;
+        let pending = ticket_clocks::Pending::default();
+        // A restart re-derives every clock (one cut short by a stop is then current again).
+        let tickets = store.ticket_ids().await?;
+        pending.spawn(store.clone(), config.get(), tickets);
         Ok(Self {
             store,
             metrics: telemetry::prometheus(),
             config,
+            pending,
         })
     }
 }

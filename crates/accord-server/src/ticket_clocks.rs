@@ -8,6 +8,50 @@ use accord_core::clock::{self, ClockResult, Event};
 use accord_core::policy::Config;
 use accord_store::{ClockRow, Store, StoreError, TicketClocks, Viewer};
 
+/// Derivations of clocks under way: events are acknowledged once durable, and their
+/// tickets' clocks are derived right after, in the background; readers of stored clocks
+/// wait for those to finish, so they never see clocks older than an acknowledged event.
+#[derive(Debug, Clone, Default)]
+pub struct Pending(std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>);
+
+impl Pending {
+    /// Derives `tickets`' clocks in the background.
+    pub fn spawn<S: Store>(
+        &self,
+        store: S,
+        config: std::sync::Arc<crate::live_config::LiveConfig>,
+        tickets: Vec<String>,
+    ) {
+        use std::sync::atomic::Ordering;
+        if tickets.is_empty() {
+            return;
+        }
+        self.0.0.fetch_add(1, Ordering::SeqCst);
+        let pending = self.clone();
+        tokio::spawn(async move {
+            refresh(&store, &config.config, &tickets, crate::wall_clock::now()).await;
+            if pending.0.0.fetch_sub(1, Ordering::SeqCst) == 1 {
+                pending.0.1.notify_waiters();
+            }
+        });
+    }
+
+    /// Waits until no derivation is under way (at most `limit`).
+    pub async fn settled(&self, limit: std::time::Duration) {
+        use std::sync::atomic::Ordering;
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.0.1.notified();
+            if self.0.0.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// A ticket's stored events, parsed.
 pub async fn load_events<S: Store>(
     store: &S,

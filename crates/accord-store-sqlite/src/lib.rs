@@ -26,7 +26,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, SqlSafeStr, Sqlite, Transaction};
+use std::collections::HashMap;
+
+use sqlx::{QueryBuilder, Row, SqlSafeStr, Sqlite, Transaction};
 
 /// The migrations, oldest first, compiled in so a deployed binary needs no files beside it.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -38,6 +40,10 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "config", include_str!("../migrations/0002_config.sql")),
     (3, "events", include_str!("../migrations/0003_events.sql")),
 ];
+
+/// Most values bound in one statement (SQLite allows 32,766; this keeps statements
+/// moderate).
+const BIND_CHUNK: usize = 900;
 
 /// Name of the database file inside the data directory.
 pub const DATABASE_FILE: &str = "accord.db";
@@ -499,14 +505,53 @@ impl Store for SqliteStore {
     }
 
     async fn ingest_events(&self, events: Vec<StoredEvent>) -> StoreResult<IngestOutcome> {
+        // Set-based: one lookup of the ids and one of the tickets already stored, then
+        // multi-row inserts; the decisions are made in item order, as one at a time would.
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let mut accepted = 0;
+        let mut stored: HashMap<String, String> = HashMap::new();
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        for chunk in ids.chunks(BIND_CHUNK) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("SELECT id, body FROM ticket_events WHERE id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut *tx).await.map_err(backend)? {
+                stored.insert(
+                    row.try_get("id").map_err(backend)?,
+                    row.try_get("body").map_err(backend)?,
+                );
+            }
+        }
+        let created_tickets: Vec<&str> = events
+            .iter()
+            .filter(|e| e.is_created)
+            .map(|e| e.ticket.as_str())
+            .collect();
+        let mut already_created: HashMap<String, String> = HashMap::new();
+        for chunk in created_tickets.chunks(BIND_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT ticket, created_id FROM tickets WHERE created_id IS NOT NULL AND ticket IN (",
+            );
+            let mut list = q.separated(", ");
+            for t in chunk {
+                list.push_bind(*t);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut *tx).await.map_err(backend)? {
+                already_created.insert(
+                    row.try_get("ticket").map_err(backend)?,
+                    row.try_get("created_id").map_err(backend)?,
+                );
+            }
+        }
+
         let mut duplicates = 0;
-        let mut tickets = std::collections::BTreeSet::new();
-        let mut in_batch: std::collections::HashMap<&str, (usize, &str)> =
-            std::collections::HashMap::new();
-        let mut created_in_batch: std::collections::HashMap<&str, (usize, &str)> =
-            std::collections::HashMap::new();
+        let mut fresh: Vec<&StoredEvent> = Vec::with_capacity(events.len());
+        let mut in_batch: HashMap<&str, (usize, &str)> = HashMap::new();
+        let mut created_in_batch: HashMap<&str, (usize, &str)> = HashMap::new();
         for (index, e) in events.iter().enumerate() {
             if let Some(&(first, body)) = in_batch.get(e.id.as_str()) {
                 if body == e.body {
@@ -522,14 +567,8 @@ impl Store for SqliteStore {
                 });
             }
             in_batch.insert(&e.id, (index, &e.body));
-            let stored: Option<String> =
-                sqlx::query_scalar("SELECT body FROM ticket_events WHERE id = ?1")
-                    .bind(&e.id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            match stored {
-                Some(body) if body == e.body => {
+            match stored.get(&e.id) {
+                Some(body) if *body == e.body => {
                     duplicates += 1;
                     continue;
                 }
@@ -554,13 +593,7 @@ impl Store for SqliteStore {
                         ),
                     });
                 }
-                let existing: Option<Option<String>> =
-                    sqlx::query_scalar("SELECT created_id FROM tickets WHERE ticket = ?1")
-                        .bind(&e.ticket)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                if let Some(Some(id)) = existing {
+                if let Some(id) = already_created.get(&e.ticket) {
                     return Err(StoreError::Rejected {
                         index,
                         message: format!(
@@ -570,38 +603,73 @@ impl Store for SqliteStore {
                     });
                 }
                 created_in_batch.insert(&e.ticket, (index, &e.id));
-                sqlx::query(
-                    "INSERT INTO tickets (ticket, created_id) VALUES (?1, ?2)
-                     ON CONFLICT (ticket) DO UPDATE SET created_id = excluded.created_id",
-                )
-                .bind(&e.ticket)
-                .bind(&e.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            } else {
-                sqlx::query("INSERT OR IGNORE INTO tickets (ticket) VALUES (?1)")
-                    .bind(&e.ticket)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
             }
-            sqlx::query("INSERT INTO ticket_events (id, ticket, body) VALUES (?1, ?2, ?3)")
-                .bind(&e.id)
-                .bind(&e.ticket)
-                .bind(&e.body)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            accepted += 1;
-            tickets.insert(e.ticket.clone());
+            fresh.push(e);
+        }
+
+        let mut tickets = std::collections::BTreeSet::new();
+        for e in &fresh {
+            tickets.insert(e.ticket.as_str());
+        }
+        let ticket_list: Vec<&str> = tickets.iter().copied().collect();
+        for chunk in ticket_list.chunks(BIND_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO tickets (ticket) ");
+            q.push_values(chunk, |mut b, t| {
+                b.push_bind(*t);
+            });
+            q.build().execute(&mut *tx).await.map_err(backend)?;
+        }
+        let created: Vec<(&str, &str)> = created_in_batch
+            .iter()
+            .map(|(t, (_, id))| (*t, *id))
+            .collect();
+        for chunk in created.chunks(BIND_CHUNK / 2) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO tickets (ticket, created_id) ");
+            q.push_values(chunk, |mut b, (t, id)| {
+                b.push_bind(*t).push_bind(*id);
+            });
+            q.push(" ON CONFLICT (ticket) DO UPDATE SET created_id = excluded.created_id");
+            q.build().execute(&mut *tx).await.map_err(backend)?;
+        }
+        for chunk in fresh.chunks(BIND_CHUNK / 3) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO ticket_events (id, ticket, body) ");
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(&e.id).push_bind(&e.ticket).push_bind(&e.body);
+            });
+            q.build().execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(IngestOutcome {
-            accepted,
+            accepted: fresh.len(),
             duplicates,
-            tickets: tickets.into_iter().collect(),
+            tickets: tickets.into_iter().map(str::to_owned).collect(),
         })
+    }
+
+    async fn events_of_tickets(
+        &self,
+        tickets: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, Vec<String>>> {
+        let mut out: std::collections::BTreeMap<String, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for chunk in tickets.chunks(BIND_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT ticket, body FROM ticket_events WHERE ticket IN (",
+            );
+            let mut list = q.separated(", ");
+            for t in chunk {
+                list.push_bind(t);
+            }
+            q.push(") ORDER BY seq");
+            for row in q.build().fetch_all(&self.reader).await.map_err(backend)? {
+                let ticket: String = row.try_get("ticket").map_err(backend)?;
+                out.entry(ticket)
+                    .or_default()
+                    .push(row.try_get("body").map_err(backend)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn ticket_events(
@@ -641,48 +709,60 @@ impl Store for SqliteStore {
 
     async fn put_ticket_clocks(&self, tickets: Vec<TicketClocks>) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        for TicketClocks {
-            ticket,
-            customer,
-            clocks,
-        } in &tickets
-        {
-            sqlx::query("UPDATE tickets SET customer = ?2 WHERE ticket = ?1")
-                .bind(ticket)
-                .bind(customer)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            sqlx::query("DELETE FROM clocks WHERE ticket = ?1")
-                .bind(ticket)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            for c in clocks {
-                sqlx::query(
-                    "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, objective, state,
-                         started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                )
-                .bind(ticket)
-                .bind(&c.agreement_type)
-                .bind(&c.metric)
-                .bind(i64::from(c.cycle))
-                .bind(customer)
-                .bind(&c.team)
-                .bind(&c.agreement)
-                .bind(&c.objective)
-                .bind(&c.state)
-                .bind(c.started_at.as_second())
-                .bind(c.stopped_at.map(|t| t.as_second()))
-                .bind(c.breached_at.map(|t| t.as_second()))
-                .bind(c.deadline.map(|t| t.as_second()))
-                .bind(c.elapsed_seconds)
-                .bind(c.target_seconds)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+        let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
+        for chunk in names.chunks(BIND_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM clocks WHERE ticket IN (");
+            let mut list = q.separated(", ");
+            for t in chunk {
+                list.push_bind(*t);
             }
+            q.push(")");
+            q.build().execute(&mut *tx).await.map_err(backend)?;
+        }
+        for chunk in tickets.chunks(BIND_CHUNK / 3) {
+            let mut q = QueryBuilder::<Sqlite>::new("UPDATE tickets SET customer = CASE ticket ");
+            for t in chunk {
+                q.push("WHEN ")
+                    .push_bind(&t.ticket)
+                    .push(" THEN ")
+                    .push_bind(&t.customer)
+                    .push(" ");
+            }
+            q.push("ELSE customer END WHERE ticket IN (");
+            let mut list = q.separated(", ");
+            for t in chunk {
+                list.push_bind(&t.ticket);
+            }
+            q.push(")");
+            q.build().execute(&mut *tx).await.map_err(backend)?;
+        }
+        let rows: Vec<(&TicketClocks, &ClockRow)> = tickets
+            .iter()
+            .flat_map(|t| t.clocks.iter().map(move |c| (t, c)))
+            .collect();
+        for chunk in rows.chunks(BIND_CHUNK / 15) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, objective, state, \
+                 started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds) ",
+            );
+            q.push_values(chunk, |mut b, (t, c)| {
+                b.push_bind(&t.ticket)
+                    .push_bind(&c.agreement_type)
+                    .push_bind(&c.metric)
+                    .push_bind(i64::from(c.cycle))
+                    .push_bind(&t.customer)
+                    .push_bind(&c.team)
+                    .push_bind(&c.agreement)
+                    .push_bind(&c.objective)
+                    .push_bind(&c.state)
+                    .push_bind(c.started_at.as_second())
+                    .push_bind(c.stopped_at.map(|t| t.as_second()))
+                    .push_bind(c.breached_at.map(|t| t.as_second()))
+                    .push_bind(c.deadline.map(|t| t.as_second()))
+                    .push_bind(c.elapsed_seconds)
+                    .push_bind(c.target_seconds);
+            });
+            q.build().execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(())

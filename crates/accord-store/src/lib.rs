@@ -141,6 +141,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         ticket: &str,
     ) -> impl Future<Output = StoreResult<Option<Vec<String>>>> + Send;
 
+    /// The events (bodies, in arrival order) of each of `tickets` that exists.
+    fn events_of_tickets(
+        &self,
+        tickets: &[String],
+    ) -> impl Future<Output = StoreResult<std::collections::BTreeMap<String, Vec<String>>>> + Send;
+
     /// Every ticket id, in name order (to re-derive clocks after a configuration change).
     fn ticket_ids(&self) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
 

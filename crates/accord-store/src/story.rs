@@ -335,6 +335,12 @@ pub async fn events<S: Store>(store: S) {
         "arrival order, no e3"
     );
     assert_eq!(store.ticket_ids().await.expect("ids"), ["G-1", "T-1"]);
+    let both = store
+        .events_of_tickets(&["T-1".into(), "G-1".into(), "NOPE".into()])
+        .await
+        .expect("events of tickets");
+    assert_eq!(both.len(), 2);
+    assert_eq!(both["T-1"], bodies);
 
     // Clocks: replaced per ticket; the queue orders running clocks by deadline, sees a
     // passed deadline as a breach, and a bound viewer sees its customer's only.

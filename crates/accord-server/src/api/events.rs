@@ -183,14 +183,9 @@ pub async fn ingest<S: Store>(
         .collect::<Result<Vec<_>, ApiError>>()?;
     let outcome = app.store.ingest_events(stored).await?;
     metrics::counter!("accord_events_accepted_total").increment(outcome.accepted as u64);
-    let live = app.config.get();
-    ticket_clocks::refresh(
-        &app.store,
-        &live.config,
-        &outcome.tickets,
-        wall_clock::now(),
-    )
-    .await;
+    // Acknowledged once durable; the clocks follow at once, in the background.
+    app.pending
+        .spawn(app.store.clone(), app.config.get(), outcome.tickets);
     Ok(IngestAnswer {
         accepted: outcome.accepted,
         duplicates: outcome.duplicates,
@@ -402,6 +397,9 @@ pub async fn list_clocks<S: Store>(
         metric: q.metric,
         team: q.team,
     };
+    app.pending
+        .settled(std::time::Duration::from_secs(10))
+        .await;
     let now = wall_clock::now();
     let page = app
         .store
