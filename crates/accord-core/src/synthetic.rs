@@ -116,22 +116,12 @@ const MINUTE: i64 = 60;
 const HOUR: i64 = 3600;
 
 fn event(id: String, ticket: &str, at: i64, kind: EventType) -> Event {
-    Event {
+    Event::new(
         id,
-        ticket: ticket.to_owned(),
-        at: Timestamp::from_second(at).unwrap_or(Timestamp::UNIX_EPOCH),
+        ticket,
+        Timestamp::from_second(at).unwrap_or(Timestamp::UNIX_EPOCH),
         kind,
-        customer: None,
-        service: None,
-        priority: None,
-        status: None,
-        team: None,
-        assignee: None,
-        supplier: None,
-        tags: None,
-        fields: None,
-        public: None,
-    }
+    )
 }
 
 /// The events of ticket number `n`, in time order.

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use accord_core::clock::{self, ClockResult, Event};
-use accord_core::policy::Config;
+use accord_core::policy::{Config, TicketFacts};
 use accord_store::{ClockRow, Store, StoreError, TicketClocks, Viewer};
 
 /// Derivations of clocks under way: events are acknowledged once durable, and their
@@ -71,44 +71,56 @@ pub async fn load_events<S: Store>(
     Ok(Some(events))
 }
 
-/// The clocks of a ticket as of `now`, and its current customer and team.
-pub fn derive(
-    config: &Config,
-    ticket: &str,
-    events: Vec<Event>,
-    now: Timestamp,
-) -> (Vec<ClockResult>, Option<String>, Option<String>) {
-    let prepared = clock::prepare(events);
-    let events = prepared
-        .tickets
-        .get(ticket)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let (facts, _) = clock::ticket_facts(events, now);
-    (
-        clock::fold_ticket(config, ticket, events, now),
-        facts.customer,
-        facts.team,
-    )
+/// A ticket as of `now`: its events in apply order (de-duplicated), its facts and status,
+/// and its clocks.
+pub struct Derived {
+    pub events: Vec<Event>,
+    pub facts: TicketFacts,
+    pub status: String,
+    pub clocks: Vec<ClockResult>,
 }
 
-/// Folds `tickets` again and stores their clocks, in one transaction per call.
-/// Failures are logged, not returned: the events are already durable, and the next
-/// change re-derives the ticket.
+pub fn derive(config: &Config, ticket: &str, events: Vec<Event>, now: Timestamp) -> Derived {
+    let mut prepared = clock::prepare(events);
+    let events = prepared.tickets.remove(ticket).unwrap_or_default();
+    let (facts, status) = clock::ticket_facts(&events, now);
+    let clocks = clock::fold_ticket(config, ticket, &events, now);
+    Derived {
+        events,
+        facts,
+        status,
+        clocks,
+    }
+}
+
+/// Folds `tickets` again and stores their clocks, in one transaction per call (their
+/// events read in one go). Failures are logged, not returned: the events are already
+/// durable, and the next change re-derives the ticket.
 pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], now: Timestamp) {
-    let mut derived = Vec::with_capacity(tickets.len());
-    for ticket in tickets {
-        match load_events(store, &Viewer::Everything, ticket).await {
+    let bodies = match store.events_of_tickets(tickets).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(tickets = tickets.len(), error = %e, "could not read the tickets' events");
+            return;
+        }
+    };
+    let mut derived = Vec::with_capacity(bodies.len());
+    for (ticket, bodies) in bodies {
+        let events: Result<Vec<Event>, _> = bodies
+            .iter()
+            .map(|b| serde_json::from_str::<Event>(b))
+            .collect();
+        match events {
             Ok(events) => {
-                let (clocks, customer, team) =
-                    derive(config, ticket, events.unwrap_or_default(), now);
+                let d = derive(config, &ticket, events, now);
+                let clocks = rows(&d.clocks, &d.facts.team);
                 derived.push(TicketClocks {
-                    ticket: ticket.clone(),
-                    customer,
-                    clocks: rows(&clocks, &team),
+                    ticket,
+                    customer: d.facts.customer,
+                    clocks,
                 });
             }
-            Err(e) => tracing::error!(ticket, error = %e, "could not read the ticket's events"),
+            Err(e) => tracing::error!(ticket, error = %e, "a stored event does not parse"),
         }
     }
     if let Err(e) = store.put_ticket_clocks(derived).await {

@@ -71,25 +71,14 @@ impl Client {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        self.runtime.block_on(async {
-            let mut request = self.http.request(method, &url).bearer_auth(&self.token);
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            let response = request
-                .send()
-                .await
-                .with_context(|| format!("cannot reach the Accord server at {}", self.base))?;
-            let status = response.status();
-            let text = response.text().await?;
-            let json: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-            if status.is_success() {
-                Ok(json)
-            } else {
-                bail!("the server answered {status}: {}", problem_text(&json))
-            }
-        })
+        let (status, json) = self.send_raw(method, path, body)?;
+        if (200..300).contains(&status) {
+            Ok(json)
+        } else {
+            let reason = reqwest::StatusCode::from_u16(status)
+                .map_or_else(|_| status.to_string(), |s| s.to_string());
+            bail!("the server answered {reason}: {}", problem_text(&json))
+        }
     }
 
     /// Sends a request and returns the status and the JSON answer, whatever the status.

@@ -39,25 +39,6 @@ pub struct Options {
     pub customer: Option<String>,
 }
 
-fn new_event(id: String, ticket: &str, at: Timestamp, kind: EventType) -> Event {
-    Event {
-        id,
-        ticket: ticket.to_owned(),
-        at,
-        kind,
-        customer: None,
-        service: None,
-        priority: None,
-        status: None,
-        team: None,
-        assignee: None,
-        supplier: None,
-        tags: None,
-        fields: None,
-        public: None,
-    }
-}
-
 /// `Brightwater Logistics` → `brightwater-logistics` (an Accord id).
 pub fn slug(s: &str) -> Option<String> {
     let mut out = String::new();
@@ -203,7 +184,7 @@ pub fn jira_csv(text: &str, opts: &Options) -> Result<Imported, String> {
             };
             let created_at = when("Created")?.ok_or("Created is empty")?;
             let reporter = c.get(r, "Reporter Id").unwrap_or_default();
-            let mut created = new_event(
+            let mut created = Event::new(
                 format!("jira:{key}:created"),
                 key,
                 created_at,
@@ -245,7 +226,7 @@ pub fn jira_csv(text: &str, opts: &Options) -> Result<Imported, String> {
                 } else {
                     EventType::AgentReplied // visibility is not exported: taken as public
                 };
-                events.push(new_event(
+                events.push(Event::new(
                     format!("jira:{key}:comment:{}", n + 1),
                     key,
                     at,
@@ -257,12 +238,12 @@ pub fn jira_csv(text: &str, opts: &Options) -> Result<Imported, String> {
                 && let Some(at) = when("Status Category Changed")?
             {
                 let mut wait =
-                    new_event(format!("jira:{key}:waiting"), key, at, EventType::Updated);
+                    Event::new(format!("jira:{key}:waiting"), key, at, EventType::Updated);
                 wait.status = Some("waiting_on_customer".into());
                 events.push(wait);
             }
             if let Some(at) = when("Resolved")? {
-                events.push(new_event(
+                events.push(Event::new(
                     format!("jira:{key}:resolved"),
                     key,
                     at,
@@ -291,7 +272,7 @@ pub fn zendesk_csv(text: &str, opts: &Options) -> Result<Imported, String> {
         )
         .map_err(|e| format!("Created at: {e}"))?;
         let ticket = format!("zendesk-{id}");
-        let mut created = new_event(
+        let mut created = Event::new(
             format!("zendesk:{id}:created"),
             &ticket,
             created_at,
@@ -325,7 +306,7 @@ pub fn zendesk_csv(text: &str, opts: &Options) -> Result<Imported, String> {
                 .map_err(|_| format!("First reply time in minutes: {minutes:?} is not a number"))?;
             let at = Timestamp::from_second(created_at.as_second() + minutes * 60)
                 .map_err(|e| e.to_string())?;
-            events.push(new_event(
+            events.push(Event::new(
                 format!("zendesk:{id}:first-reply"),
                 &ticket,
                 at,
@@ -334,7 +315,7 @@ pub fn zendesk_csv(text: &str, opts: &Options) -> Result<Imported, String> {
         }
         if let Some(solved) = c.get(r, "Solved at") {
             let at = local_time(solved, DATE, &tz).map_err(|e| format!("Solved at: {e}"))?;
-            events.push(new_event(
+            events.push(Event::new(
                 format!("zendesk:{id}:solved"),
                 &ticket,
                 at,
@@ -398,7 +379,7 @@ pub fn zendesk_audits(text: &str, opts: &Options) -> Result<Imported, String> {
                 _ => None,
             };
             if creating {
-                let mut created = new_event(id(&mut k), &ticket, at, EventType::Created);
+                let mut created = Event::new(id(&mut k), &ticket, at, EventType::Created);
                 created.customer = opts.customer.clone();
                 let mut fields = BTreeMap::new();
                 for e in items
@@ -441,7 +422,7 @@ pub fn zendesk_audits(text: &str, opts: &Options) -> Result<Imported, String> {
                 events.push(created);
                 return Ok(events);
             }
-            let mut update = new_event(String::new(), &ticket, at, EventType::Updated);
+            let mut update = Event::new(String::new(), &ticket, at, EventType::Updated);
             let mut changed = false;
             let mut fields = BTreeMap::new();
             let mut after_update = Vec::new();
@@ -456,7 +437,7 @@ pub fn zendesk_audits(text: &str, opts: &Options) -> Result<Imported, String> {
                         } else {
                             EventType::AgentReplied
                         };
-                        let mut reply = new_event(id(&mut k), &ticket, at, kind);
+                        let mut reply = Event::new(id(&mut k), &ticket, at, kind);
                         if kind == EventType::AgentReplied {
                             reply.public =
                                 Some(e.get("public").and_then(Value::as_bool).unwrap_or(true));
@@ -472,20 +453,20 @@ pub fn zendesk_audits(text: &str, opts: &Options) -> Result<Imported, String> {
                                     .insert(ticket.clone(), new.to_owned())
                                     .unwrap_or_default();
                                 match new {
-                                    "solved" => after_update.push(new_event(
+                                    "solved" => after_update.push(Event::new(
                                         id(&mut k),
                                         &ticket,
                                         at,
                                         EventType::Resolved,
                                     )),
-                                    "closed" => after_update.push(new_event(
+                                    "closed" => after_update.push(Event::new(
                                         id(&mut k),
                                         &ticket,
                                         at,
                                         EventType::Closed,
                                     )),
                                     "open" | "new" if old == "solved" => {
-                                        after_update.push(new_event(
+                                        after_update.push(Event::new(
                                             id(&mut k),
                                             &ticket,
                                             at,
@@ -591,7 +572,7 @@ pub fn generic_csv(text: &str, opts: &Options) -> Result<Imported, String> {
         let id = c
             .get(r, "id")
             .map_or_else(|| format!("csv:{ticket}:{line}"), str::to_owned);
-        let mut e = new_event(id, ticket, at, kind);
+        let mut e = Event::new(id, ticket, at, kind);
         let text = |name: &str| c.get(r, name).map(str::to_owned);
         e.customer = opts.customer.clone().or_else(|| text("customer"));
         e.service = text("service");

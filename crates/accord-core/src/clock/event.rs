@@ -89,6 +89,26 @@ fn field_values<'de, D: Deserializer<'de>>(
 }
 
 impl Event {
+    /// An event with no attributes.
+    pub fn new(id: String, ticket: &str, at: Timestamp, kind: EventType) -> Event {
+        Event {
+            id,
+            ticket: ticket.to_owned(),
+            at,
+            kind,
+            customer: None,
+            service: None,
+            priority: None,
+            status: None,
+            team: None,
+            assignee: None,
+            supplier: None,
+            tags: None,
+            fields: None,
+            public: None,
+        }
+    }
+
     /// The order events apply in: time, then type, then id (bytewise).
     pub fn apply_order(&self, other: &Event) -> Ordering {
         (self.at, self.kind, self.id.as_bytes()).cmp(&(other.at, other.kind, other.id.as_bytes()))

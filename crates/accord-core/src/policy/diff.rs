@@ -157,6 +157,6 @@ pub fn retroactive<'a>(
                 .iter()
                 .find(|a| a.id() == c.id && Some(a.doc.version) == c.version)
         })
-        .filter(|a| in_force_from(old, a).is_none_or(|from| from <= now))
+        .filter(|a| in_force_from(a).is_none_or(|from| from <= now))
         .collect()
 }

@@ -94,7 +94,7 @@ pub fn covers(agreement: &Agreement, ticket: &TicketFacts) -> bool {
 
 /// Whether this version is in force at `at` (its `effective` dates are local dates in
 /// the agreement calendar's zone, UTC for `24x7`; the loader turned them into instants).
-pub fn in_force(_config: &Config, agreement: &Agreement, at: Timestamp) -> bool {
+pub fn in_force(agreement: &Agreement, at: Timestamp) -> bool {
     let at = at.as_second();
     let (from, until) = agreement.in_force;
     from.is_none_or(|from| from <= at) && until.is_none_or(|until| at < until)
@@ -102,7 +102,7 @@ pub fn in_force(_config: &Config, agreement: &Agreement, at: Timestamp) -> bool 
 
 /// The instant this version's `effective.from` begins (local midnight in its calendar's
 /// zone), or `None` when it has no `effective` (in force from the beginning).
-pub fn in_force_from(_config: &Config, agreement: &Agreement) -> Option<Timestamp> {
+pub fn in_force_from(agreement: &Agreement) -> Option<Timestamp> {
     agreement
         .in_force
         .0
@@ -138,7 +138,7 @@ impl Config {
             if doc.agreement_type != agreement_type
                 || best.as_ref().is_some_and(|(level, _)| *level >= doc.level)
                 || !covers(agreement, ticket)
-                || !in_force(self, agreement, instant(agreement))
+                || !in_force(agreement, instant(agreement))
             {
                 continue;
             }

@@ -309,22 +309,21 @@ pub async fn get_ticket<S: Store>(
         .await?
         .ok_or_else(not_found)?;
     let now = wall_clock::now();
-    let mut ordered = events.clone();
-    ordered.sort_by(Event::apply_order);
-    let (facts, status) = accord_core::clock::ticket_facts(&ordered, now);
     let live = app.config.get();
-    let (clocks, customer, team) = ticket_clocks::derive(&live.config, &id, events, now);
+    let d = ticket_clocks::derive(&live.config, &id, events, now);
     Ok(Json(TicketView {
         ticket: id.clone(),
-        customer: facts.customer,
-        status,
-        events: ordered
+        customer: d.facts.customer.clone(),
+        status: d.status,
+        events: d
+            .events
             .iter()
             .filter_map(|e| serde_json::to_value(e).ok())
             .collect(),
-        clocks: clocks
+        clocks: d
+            .clocks
             .iter()
-            .map(|c| ClockView::from_result(c, &customer, &team, now))
+            .map(|c| ClockView::from_result(c, &d.facts.customer, &d.facts.team, now))
             .collect(),
     }))
 }
