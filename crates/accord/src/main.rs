@@ -61,7 +61,7 @@ enum Command {
         #[command(subcommand)]
         action: CalendarAction,
     },
-    /// Run a standard workload of DESIGN 7 and print its figures as JSON lines
+    /// Run a standard performance workload and print its figures as JSON lines
     /// (build with --release for meaningful numbers).
     Bench {
         #[command(subcommand)]
@@ -164,7 +164,7 @@ enum BenchWorkload {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// A generated history (about 6 events a ticket: replies, pauses, hand-offs,
+    /// A generated history (about 5.4 events a ticket: replies, pauses, hand-offs,
     /// reopenings, late and duplicate events) folded into clocks: in memory, and from a
     /// JSON-lines file as `accord replay` reads it.
     Replay {
