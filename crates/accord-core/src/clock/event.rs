@@ -197,20 +197,37 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
             seen.insert(&event.id, position);
         }
     }
-    // Group with a hash map, then build the ordered map once from sorted keys.
-    let mut groups: FxHashMap<String, Vec<Event>> = FxHashMap::default();
-    for (event, keep) in events.into_iter().zip(keep) {
-        if !keep {
-            continue;
-        }
-        match groups.get_mut(&event.ticket) {
-            Some(list) => list.push(event),
-            None => {
-                groups.insert(event.ticket.clone(), vec![event]);
+    // Group in two passes: number the tickets and count their events, then move each
+    // event once into a group allocated at its final size (growing vectors would copy
+    // these large events again and again).
+    let mut slot_of_event: Vec<u32> = Vec::with_capacity(events.len());
+    let mut sizes: Vec<usize> = Vec::new();
+    {
+        let mut slots: FxHashMap<&str, u32> = FxHashMap::default();
+        for (event, keep) in events.iter().zip(&keep) {
+            if !keep {
+                slot_of_event.push(u32::MAX);
+                continue;
             }
+            let next = sizes.len() as u32;
+            let slot = *slots.entry(event.ticket.as_str()).or_insert(next);
+            if slot == next {
+                sizes.push(0);
+            }
+            sizes[slot as usize] += 1;
+            slot_of_event.push(slot);
         }
     }
-    let mut groups: Vec<(String, Vec<Event>)> = groups.into_iter().collect();
+    let mut groups: Vec<Vec<Event>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+    for (event, slot) in events.into_iter().zip(slot_of_event) {
+        if slot != u32::MAX {
+            groups[slot as usize].push(event);
+        }
+    }
+    let mut groups: Vec<(String, Vec<Event>)> = groups
+        .into_iter()
+        .filter_map(|g| Some((g.first()?.ticket.clone(), g)))
+        .collect();
     groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (_, events) in &mut groups {
         events.sort_by(Event::apply_order);
