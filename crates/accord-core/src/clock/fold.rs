@@ -249,18 +249,25 @@ impl<'c> Ticket<'c> {
             if !clock.open() || clock.since >= t {
                 continue;
             }
-            if let Some(deadline) = clock.deadline() {
+            let gained = match (clock.running, clock.rules()) {
+                (true, Some(rules)) => rules.calendar.elapsed_seconds(clock.since, t),
+                _ => 0,
+            };
+            // The deadline (an `add` on the calendar) is only worked out once the target
+            // is reached by `t`: reached exactly can still mean a deadline before `t` (at
+            // a close, with `t` the next morning).
+            let reached = clock
+                .current
+                .as_ref()
+                .is_some_and(|c| clock.elapsed + gained >= c.target);
+            if reached && let Some(deadline) = clock.deadline() {
                 if deadline < t {
                     clock.breached_at = Some(deadline);
                 } else if deadline == t {
                     due.push(i);
                 }
             }
-            if clock.running
-                && let Some(rules) = clock.rules()
-            {
-                clock.elapsed += rules.calendar.elapsed_seconds(clock.since, t);
-            }
+            clock.elapsed += gained;
             clock.since = t;
         }
         due

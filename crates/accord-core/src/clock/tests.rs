@@ -695,3 +695,23 @@ proptest! {
         prop_assert_eq!(got, expected);
     }
 }
+
+#[test]
+fn a_target_used_up_at_closing_time_breaches_at_the_close_not_the_next_event() {
+    let cfg = config(STD);
+    // 4h from Monday 13:00 lands on the 17:00 close; the next event is Tuesday 08:30.
+    let clocks = fold(
+        &cfg,
+        &[
+            r#"{"type":"created","at":"2026-11-02T13:00","priority":"P2"}"#,
+            r#"{"type":"updated","at":"2026-11-03T08:30","assignee":"ana"}"#,
+        ],
+        "2026-11-03T08:45",
+    );
+    let first = find(&clocks, "first_response", 1);
+    assert_eq!(
+        (first.state, first.elapsed_seconds),
+        (ClockState::Breached, 4 * H)
+    );
+    assert_eq!(first.breached_at, Some(ny("2026-11-02T17:00")));
+}
