@@ -500,34 +500,27 @@ struct DocHead {
 /// documents of an SLA-as-code file and parses it. Errors carry the line and column in
 /// the whole file, prefixed with `file`.
 pub fn calendar_from_yaml(text: &str, file: &str, id: Option<&str>) -> Result<CalendarDoc, String> {
-    let ranges = document_lines(text);
+    // The documents are split as SLA-as-code splits them (`---` or a top-level list),
+    // with every other line blanked so line numbers stay those of the whole file.
+    let documents = crate::policy::load::split_documents(text, file).map_err(|d| d.to_string())?;
     let mut found = Vec::new();
-    for (n, &(first, last)) in ranges.iter().enumerate() {
-        let masked = mask_outside(text, first, last);
-        if masked.trim().is_empty() {
-            continue;
-        }
-        let head: DocHead = serde_saphyr::from_str(&masked)
-            .map_err(|e| format!("{file}: {}", one_line(&e.to_string())))?;
+    for doc in &documents {
+        let head: DocHead = from_document(doc, file)?;
         if head.kind.as_deref() == Some("calendar")
             && id.is_none_or(|want| head.id.as_deref() == Some(want))
         {
-            found.push((n, masked, head.id));
+            found.push((doc, head.id));
         }
     }
     match (found.len(), id) {
         (0, Some(want)) => Err(format!("{file}: no calendar with id {want:?}")),
         (0, None) => Err(format!("{file}: no document has `kind: calendar`")),
-        (1, _) => {
-            let (_, masked, _) = found.remove(0);
-            serde_saphyr::from_str::<CalendarDoc>(&masked)
-                .map_err(|e| format!("{file}: {}", one_line(&e.to_string())))
-        }
+        (1, _) => from_document(found[0].0, file),
         (_, None) => Err(format!(
             "{file}: several calendars ({}): choose one with --id",
             found
                 .iter()
-                .map(|(_, _, id)| id.as_deref().unwrap_or("?"))
+                .map(|(_, id)| id.as_deref().unwrap_or("?"))
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
@@ -535,43 +528,25 @@ pub fn calendar_from_yaml(text: &str, file: &str, id: Option<&str>) -> Result<Ca
     }
 }
 
+/// One document deserialized; an error is `file: line L column C: message`.
+fn from_document<T: serde::de::DeserializeOwned>(
+    doc: &crate::policy::load::Document,
+    file: &str,
+) -> Result<T, String> {
+    let fail = |e: serde_saphyr::Error| format!("{file}: {}", one_line(&e.to_string()));
+    if doc.as_list_item {
+        serde_saphyr::from_str::<Vec<T>>(&doc.masked)
+            .map_err(fail)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("{file}: an empty list item"))
+    } else {
+        serde_saphyr::from_str(&doc.masked).map_err(fail)
+    }
+}
+
 /// serde-saphyr explains errors over several lines with a snippet; the first line has
 /// the message and the place.
 fn one_line(message: &str) -> String {
     message.lines().next().unwrap_or(message).trim().to_owned()
-}
-
-/// The line ranges (0-based, inclusive) of the `---`-separated documents of a YAML text.
-fn document_lines(text: &str) -> Vec<(usize, usize)> {
-    let mut ranges = Vec::new();
-    let mut start = 0;
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        if line.starts_with("---") && (line.len() == 3 || line[3..].starts_with([' ', '\t'])) {
-            if i > start {
-                ranges.push((start, i - 1));
-            }
-            start = i + 1;
-        }
-    }
-    if start < lines.len() {
-        ranges.push((start, lines.len() - 1));
-    }
-    ranges
-}
-
-/// The text with every line outside `first..=last` blanked, so a parser's line numbers
-/// stay those of the whole file.
-fn mask_outside(text: &str, first: usize, last: usize) -> String {
-    text.lines()
-        .enumerate()
-        .map(|(i, line)| {
-            if (first..=last).contains(&i) {
-                line
-            } else {
-                ""
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -189,9 +189,9 @@ struct DocHead {
 
 /// One document of a file: its text with every other line blanked (so parsers report
 /// lines of the whole file), and whether it is an item of a top-level list.
-struct Document {
-    masked: String,
-    as_list_item: bool,
+pub(crate) struct Document {
+    pub(crate) masked: String,
+    pub(crate) as_list_item: bool,
     first_line: usize,
 }
 
@@ -210,7 +210,7 @@ fn mask(lines: &[&str], first: usize, last: usize) -> String {
         .join("\n")
 }
 
-fn split_documents(text: &str, file: &str) -> Result<Vec<Document>, Diagnostic> {
+pub(crate) fn split_documents(text: &str, file: &str) -> Result<Vec<Document>, Diagnostic> {
     let lines: Vec<&str> = text.lines().collect();
     let first_content = lines.iter().position(|l| {
         !l.trim().is_empty() && !l.trim_start().starts_with('#') && !l.starts_with("---")

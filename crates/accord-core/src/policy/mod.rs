@@ -2,7 +2,7 @@
 //! the selection of the objective that applies to a ticket (DESIGN 3.2).
 
 mod diff;
-mod load;
+pub(crate) mod load;
 mod model;
 mod select;
 mod units;
