@@ -140,10 +140,7 @@ fn rows(clocks: &[ClockResult], team: &Option<String>) -> Vec<ClockRow> {
             objective: c.objective.clone(),
             metric: c.metric.as_str().to_owned(),
             cycle: c.cycle,
-            state: serde_json::to_value(c.state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            state: c.state.as_str().to_owned(),
             started_at: c.started_at,
             stopped_at: c.stopped_at,
             breached_at: c.breached_at,

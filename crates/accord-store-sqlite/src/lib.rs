@@ -209,6 +209,16 @@ fn customer_from_row(row: &SqliteRow) -> StoreResult<Customer> {
     })
 }
 
+/// The number a numeric cursor of `list` holds (0 for the first page).
+fn numeric_cursor(list: &str, after: &Option<String>) -> StoreResult<i64> {
+    match after {
+        None => Ok(0),
+        Some(c) => cursor::decode(list, c)?
+            .parse()
+            .map_err(|_| StoreError::BadCursor(c.clone())),
+    }
+}
+
 /// Splits `limit + 1` fetched rows into a page and the cursor of its last item.
 fn paginate<T>(mut items: Vec<T>, limit: u32, list: &str, key: impl Fn(&T) -> String) -> Page<T> {
     let limit = limit as usize;
@@ -314,12 +324,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_tokens(&self, page: &PageRequest) -> StoreResult<Page<TokenRecord>> {
-        let after: i64 = match &page.after {
-            None => 0,
-            Some(c) => cursor::decode("tokens", c)?
-                .parse()
-                .map_err(|_| StoreError::BadCursor(c.clone()))?,
-        };
+        let after: i64 = numeric_cursor("tokens", &page.after)?;
         let sql =
             format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE seq > ?1 ORDER BY seq LIMIT ?2");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -778,12 +783,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<ClockRow>> {
         // Cursors are positions in the ordered result (the order mixes computed states,
         // so a keyset would need the same expressions; positions keep it simple).
-        let offset: i64 = match &page.after {
-            None => 0,
-            Some(c) => cursor::decode("clocks", c)?
-                .parse()
-                .map_err(|_| StoreError::BadCursor(c.clone()))?,
-        };
+        let offset: i64 = numeric_cursor("clocks", &page.after)?;
         let order = if by_time_left {
             "ORDER BY (state <> 'running'), deadline, ticket, agreement_type, metric, cycle"
         } else {
@@ -853,12 +853,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_audit(&self, page: &PageRequest) -> StoreResult<Page<AuditEntry>> {
-        let after: i64 = match &page.after {
-            None => 0,
-            Some(c) => cursor::decode("audit", c)?
-                .parse()
-                .map_err(|_| StoreError::BadCursor(c.clone()))?,
-        };
+        let after: i64 = numeric_cursor("audit", &page.after)?;
         let rows = sqlx::query(
             "SELECT seq, at, actor, action, target, detail FROM audit_log
              WHERE seq > ?1 ORDER BY seq LIMIT ?2",

@@ -124,7 +124,6 @@ pub fn calendar(
 /// JSON-lines file through the same path as `accord replay`.
 pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Result<()> {
     use accord_core::clock;
-    use accord_core::policy::{self, SourceFile};
     use accord_core::synthetic::{Spec, generate};
 
     let profile = if cfg!(debug_assertions) {
@@ -132,22 +131,7 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     } else {
         "release"
     };
-    let files: Vec<SourceFile> = crate::examples::files()
-        .into_iter()
-        .filter(|f| f.path.ends_with(".yaml"))
-        .map(|f| SourceFile {
-            path: f.path,
-            text: f.text,
-        })
-        .collect();
-    let ics = crate::examples::files();
-    let read = |p: &str| {
-        ics.iter()
-            .find(|f| f.path == p)
-            .map(|f| f.text.clone())
-            .ok_or_else(|| "missing".to_owned())
-    };
-    let config = policy::load(&files, &read)
+    let config = accord_server::live_config::load_files(&crate::examples::files())
         .map_err(|e| anyhow::anyhow!("the examples do not load: {}", e[0]))?
         .config;
     let from: jiff::Timestamp = "2026-01-01T00:00:00Z".parse()?;

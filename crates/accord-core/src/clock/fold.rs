@@ -27,6 +27,18 @@ pub enum ClockState {
     Cancelled,
 }
 
+impl ClockState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockState::Running => "running",
+            ClockState::Paused => "paused",
+            ClockState::Met => "met",
+            ClockState::Breached => "breached",
+            ClockState::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// One clock (one cycle of one metric of one agreement type of one ticket) as of the
 /// evaluation instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -241,13 +241,6 @@ pub struct ClockView {
     pub team: Option<String>,
 }
 
-fn state_name(c: &ClockResult) -> String {
-    serde_json::to_value(c.state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl ClockView {
     fn from_result(
         c: &ClockResult,
@@ -262,7 +255,7 @@ impl ClockView {
             objective: c.objective.clone(),
             metric: c.metric.as_str().to_owned(),
             cycle: c.cycle,
-            state: state_name(c),
+            state: c.state.as_str().to_owned(),
             started_at: c.started_at,
             stopped_at: c.stopped_at,
             breached_at: c.breached_at,
