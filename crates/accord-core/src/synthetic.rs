@@ -2,6 +2,7 @@
 //! customers, replies, pauses, hand-offs, supplier waits, priority changes, reopenings,
 //! and (on request) late and duplicate events. Deterministic for a seed.
 
+use compact_str::CompactString;
 use jiff::Timestamp;
 
 use crate::clock::{Event, EventType};
@@ -64,14 +65,14 @@ pub struct Spec {
     pub to: Timestamp,
     pub seed: u64,
     /// Customers with weights.
-    pub customers: Vec<(String, u64)>,
-    pub services: Vec<String>,
+    pub customers: Vec<(CompactString, u64)>,
+    pub services: Vec<CompactString>,
     /// Priorities, highest first, with weights.
-    pub priorities: Vec<(String, u64)>,
+    pub priorities: Vec<(CompactString, u64)>,
     /// The team that first takes tickets, and teams tickets are handed to.
-    pub desk_team: String,
-    pub other_teams: Vec<String>,
-    pub suppliers: Vec<String>,
+    pub desk_team: CompactString,
+    pub other_teams: Vec<CompactString>,
+    pub suppliers: Vec<CompactString>,
     /// Percent of events delivered late (after later events of their ticket) and
     /// delivered twice.
     pub late_percent: u64,
@@ -83,7 +84,11 @@ pub struct Spec {
 impl Spec {
     /// The customers, services, teams and suppliers of `examples/`.
     pub fn examples(tickets: usize, from: Timestamp, to: Timestamp, seed: u64) -> Spec {
-        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        let s = |v: &[&str]| {
+            v.iter()
+                .map(|x| CompactString::from(*x))
+                .collect::<Vec<_>>()
+        };
         Spec {
             tickets,
             from,
@@ -146,8 +151,10 @@ pub fn ticket_events(spec: &Spec, rng: &mut Rng, n: usize) -> Vec<Event> {
     created.team = Some(spec.desk_team.clone());
     created.fields = Some(
         [(
-            "channel".to_owned(),
-            Some(rng.pick(&["email", "portal", "phone"]).to_string()),
+            CompactString::const_new("channel"),
+            Some(CompactString::from(
+                *rng.pick(&["email", "portal", "phone"]),
+            )),
         )]
         .into_iter()
         .collect(),

@@ -2,6 +2,7 @@
 //! configuration changes, the affected tickets are folded again (DESIGN 5: the server
 //! keeps each clock's current result).
 
+use compact_str::CompactString;
 use jiff::Timestamp;
 
 use accord_core::clock::{self, ClockResult, Event};
@@ -76,13 +77,12 @@ pub async fn load_events<S: Store>(
 pub struct Derived {
     pub events: Vec<Event>,
     pub facts: TicketFacts,
-    pub status: String,
+    pub status: CompactString,
     pub clocks: Vec<ClockResult>,
 }
 
 pub fn derive(config: &Config, ticket: &str, events: Vec<Event>, now: Timestamp) -> Derived {
-    let mut prepared = clock::prepare(events);
-    let events = prepared.tickets.remove(ticket).unwrap_or_default();
+    let events = clock::prepare(events).into_ticket(ticket);
     let (facts, status) = clock::ticket_facts(&events, now);
     let clocks = clock::fold_ticket(config, ticket, &events, now);
     Derived {
@@ -116,7 +116,7 @@ pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], n
                 let clocks = rows(&d.clocks, &d.facts.team);
                 derived.push(TicketClocks {
                     ticket,
-                    customer: d.facts.customer,
+                    customer: d.facts.customer.map(String::from),
                     clocks,
                 });
             }
@@ -128,16 +128,16 @@ pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], n
     }
 }
 
-fn rows(clocks: &[ClockResult], team: &Option<String>) -> Vec<ClockRow> {
+fn rows(clocks: &[ClockResult], team: &Option<CompactString>) -> Vec<ClockRow> {
     clocks
         .iter()
         .map(|c| ClockRow {
-            ticket: c.ticket.clone(),
+            ticket: c.ticket.to_string(),
             customer: None,
-            team: team.clone(),
+            team: team.as_ref().map(ToString::to_string),
             agreement_type: c.agreement_type.as_str().to_owned(),
-            agreement: c.agreement.clone(),
-            objective: c.objective.clone(),
+            agreement: c.agreement.to_string(),
+            objective: c.objective.to_string(),
             metric: c.metric.as_str().to_owned(),
             cycle: c.cycle,
             state: c.state.as_str().to_owned(),

@@ -145,7 +145,7 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     let started = Instant::now();
     let prepared = clock::prepare(events);
     let prepare_seconds = started.elapsed().as_secs_f64();
-    let clocks = clock::fold_all(&config, &prepared.tickets, at);
+    let clocks = clock::fold_all(&config, &prepared, at);
     let seconds = started.elapsed().as_secs_f64();
     writeln!(
         report,
@@ -160,8 +160,8 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("events.jsonl");
     let mut text = Vec::with_capacity(n * 160);
-    for tickets in prepared.tickets.values() {
-        for e in tickets {
+    for (_, tickets) in prepared.tickets() {
+        for e in tickets.iter() {
             serde_json::to_writer(&mut text, e)?;
             text.push(b'\n');
         }
@@ -172,7 +172,7 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     let (events, _) = crate::replay::read_events(std::slice::from_ref(&path))?;
     let parsed = events.len();
     let prepared = clock::prepare(events);
-    let clocks = clock::fold_all(&config, &prepared.tickets, at);
+    let clocks = clock::fold_all(&config, &prepared, at);
     let seconds = started.elapsed().as_secs_f64();
     writeln!(
         report,

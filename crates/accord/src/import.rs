@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
+
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -36,11 +38,11 @@ pub struct Options {
     pub timezone: Option<TimeZone>,
     /// Sets every ticket's customer (else it comes from the organisation column, as a
     /// slug: `Brightwater Logistics` → `brightwater-logistics`).
-    pub customer: Option<String>,
+    pub customer: Option<CompactString>,
 }
 
 /// `Brightwater Logistics` → `brightwater-logistics` (an Accord id).
-pub fn slug(s: &str) -> Option<String> {
+pub fn slug(s: &str) -> Option<CompactString> {
     let mut out = String::new();
     for c in s.trim().chars() {
         if c.is_ascii_alphanumeric() {
@@ -49,8 +51,8 @@ pub fn slug(s: &str) -> Option<String> {
             out.push('-');
         }
     }
-    let out = out.trim_end_matches('-').to_owned();
-    (!out.is_empty() && out != "-").then_some(out)
+    let out = out.trim_end_matches('-');
+    (!out.is_empty() && out != "-").then(|| out.into())
 }
 
 fn local_time(text: &str, format: &str, tz: &TimeZone) -> Result<Timestamp, String> {
@@ -194,9 +196,13 @@ pub fn jira_csv(text: &str, opts: &Options) -> Result<Imported, String> {
                 .customer
                 .clone()
                 .or_else(|| c.get(r, "Custom field (Organizations)").and_then(slug));
-            created.priority = c.get(r, "Priority").map(str::to_lowercase);
+            created.priority = c.get(r, "Priority").map(|p| p.to_lowercase().into());
             created.status = Some("open".into());
-            let labels: Vec<String> = c.all(r, "Labels").into_iter().map(str::to_owned).collect();
+            let labels: Vec<CompactString> = c
+                .all(r, "Labels")
+                .into_iter()
+                .map(CompactString::from)
+                .collect();
             if !labels.is_empty() {
                 created.tags = Some(labels);
             }
@@ -206,7 +212,7 @@ pub fn jira_csv(text: &str, opts: &Options) -> Result<Imported, String> {
                 ("request_type", "Custom field (Request Type)"),
             ] {
                 if let Some(v) = c.get(r, column) {
-                    fields.insert(name.to_owned(), Some(v.to_owned()));
+                    fields.insert(name.into(), Some(v.into()));
                 }
             }
             created.fields = Some(fields);
@@ -282,19 +288,19 @@ pub fn zendesk_csv(text: &str, opts: &Options) -> Result<Imported, String> {
             .customer
             .clone()
             .or_else(|| c.get(r, "Organization").and_then(slug));
-        created.priority = c.get(r, "Priority").map(str::to_lowercase);
+        created.priority = c.get(r, "Priority").map(|p| p.to_lowercase().into());
         created.team = c.get(r, "Group").and_then(slug);
         created.status = Some("open".into());
-        let tags: Vec<String> = c
+        let tags: Vec<CompactString> = c
             .get(r, "Tags")
-            .map(|t| t.split_whitespace().map(str::to_owned).collect())
+            .map(|t| t.split_whitespace().map(CompactString::from).collect())
             .unwrap_or_default();
         if !tags.is_empty() {
             created.tags = Some(tags);
         }
         if let Some(kind) = c.get(r, "Ticket type") {
             created.fields = Some(
-                [("type".to_owned(), Some(kind.to_lowercase()))]
+                [("type".into(), Some(kind.to_lowercase().into()))]
                     .into_iter()
                     .collect(),
             );
@@ -374,8 +380,8 @@ pub fn zendesk_audits(text: &str, opts: &Options) -> Result<Imported, String> {
                 format!("zendesk:{ticket_id}:{audit_id}:{k}")
             };
             let text_of = |v: &Value| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(CompactString::from(s.as_str())),
+                Value::Number(n) => Some(n.to_string().into()),
                 _ => None,
             };
             if creating {
@@ -395,24 +401,24 @@ pub fn zendesk_audits(text: &str, opts: &Options) -> Result<Imported, String> {
                         }
                         "requester_id" => {
                             if let Some(r) = text_of(value) {
-                                requester.insert(ticket.clone(), r);
+                                requester.insert(ticket.clone(), r.into());
                             }
                         }
                         "group_id" => created.team = text_of(value),
                         "tags" => {
                             created.tags = value.as_array().map(|t| {
                                 t.iter()
-                                    .filter_map(|x| x.as_str().map(str::to_owned))
+                                    .filter_map(|x| x.as_str().map(CompactString::from))
                                     .collect()
                             });
                         }
                         "type" => {
                             if let Some(v) = text_of(value) {
-                                fields.insert("type".to_owned(), Some(v));
+                                fields.insert("type".into(), Some(v));
                             }
                         }
                         name if name.bytes().all(|b| b.is_ascii_digit()) => {
-                            fields.insert(name.to_owned(), text_of(value));
+                            fields.insert(name.into(), text_of(value));
                         }
                         _ => {}
                     }
@@ -497,16 +503,16 @@ pub fn zendesk_audits(text: &str, opts: &Options) -> Result<Imported, String> {
                             "tags" => {
                                 update.tags = value.as_array().map(|t| {
                                     t.iter()
-                                        .filter_map(|x| x.as_str().map(str::to_owned))
+                                        .filter_map(|x| x.as_str().map(CompactString::from))
                                         .collect()
                                 });
                                 changed = true;
                             }
                             "type" => {
-                                fields.insert("type".to_owned(), text_of(value));
+                                fields.insert("type".into(), text_of(value));
                             }
                             name if name.bytes().all(|b| b.is_ascii_digit()) => {
-                                fields.insert(name.to_owned(), text_of(value));
+                                fields.insert(name.into(), text_of(value));
                             }
                             _ => {}
                         }
@@ -519,7 +525,7 @@ pub fn zendesk_audits(text: &str, opts: &Options) -> Result<Imported, String> {
                 changed = true;
             }
             if changed {
-                update.id = format!("zendesk:{ticket_id}:{audit_id}:update");
+                update.id = format!("zendesk:{ticket_id}:{audit_id}:update").into();
                 events.push(update);
             }
             events.extend(after_update);
@@ -573,7 +579,7 @@ pub fn generic_csv(text: &str, opts: &Options) -> Result<Imported, String> {
             .get(r, "id")
             .map_or_else(|| format!("csv:{ticket}:{line}"), str::to_owned);
         let mut e = Event::new(id, ticket, at, kind);
-        let text = |name: &str| c.get(r, name).map(str::to_owned);
+        let text = |name: &str| c.get(r, name).map(CompactString::from);
         e.customer = opts.customer.clone().or_else(|| text("customer"));
         e.service = text("service");
         e.priority = text("priority");
@@ -584,7 +590,7 @@ pub fn generic_csv(text: &str, opts: &Options) -> Result<Imported, String> {
         e.tags = c.get(r, "tags").map(|t| {
             t.split([' ', ';'])
                 .filter(|x| !x.is_empty())
-                .map(str::to_owned)
+                .map(CompactString::from)
                 .collect()
         });
         e.public = match c.get(r, "public") {
@@ -593,11 +599,11 @@ pub fn generic_csv(text: &str, opts: &Options) -> Result<Imported, String> {
             Some("false") => Some(false),
             Some(other) => return Err(format!("public: {other:?} is not true or false")),
         };
-        let fields: BTreeMap<String, Option<String>> =
+        let fields: BTreeMap<CompactString, Option<CompactString>> =
             c.0.keys()
                 .filter_map(|h| {
                     h.strip_prefix("fields.")
-                        .map(|f| (f.to_owned(), c.get(r, h).map(str::to_owned)))
+                        .map(|f| (f.into(), c.get(r, h).map(CompactString::from)))
                 })
                 .filter(|(_, v)| v.is_some())
                 .collect();
@@ -834,7 +840,7 @@ mod tests {
         assert_eq!(imported.events.len(), 2);
         assert_eq!(
             imported.events[0].tags.as_deref(),
-            Some(&["vip".to_owned(), "exec".to_owned()][..])
+            Some(&["vip".into(), "exec".into()][..])
         );
         assert_eq!(
             imported.events[0].fields.as_ref().unwrap()["region"].as_deref(),

@@ -47,7 +47,7 @@ pub fn tickets(args: &TicketsArgs, mut out: impl Write, mut err: impl Write) -> 
         .transpose()?;
     let opts = Options {
         timezone,
-        customer: args.customer.clone(),
+        customer: args.customer.as_deref().map(Into::into),
     };
     let shown = args.file.display();
     let imported = args

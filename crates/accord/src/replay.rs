@@ -51,17 +51,33 @@ impl<'a> From<&'a ClockResult> for Line<'a> {
     }
 }
 
-/// The ticket events of JSON-lines files, in the order given, each with its place
-/// (`file:line`) for messages. Other records (outages, maintenance, surveys) are skipped.
-pub fn read_events(paths: &[PathBuf]) -> anyhow::Result<(Vec<Event>, Vec<String>)> {
+/// Where an event came from: the index of its file among those given, and its line.
+#[derive(Debug, Clone, Copy)]
+pub struct Place {
+    pub file: usize,
+    pub line: usize,
+}
+
+/// The ticket events of JSON-lines files, in the order given, each with its place for
+/// messages. Other records (outages, maintenance, surveys) are skipped.
+pub fn read_events(paths: &[PathBuf]) -> anyhow::Result<(Vec<Event>, Vec<Place>)> {
     let mut events = Vec::new();
     let mut places = Vec::new();
-    for path in paths {
+    let mut line = String::new();
+    for (file_index, path) in paths.iter().enumerate() {
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-            let place = format!("{}:{}", path.display(), n + 1);
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut n = 0;
+        loop {
+            line.clear();
+            let read = reader
+                .read_line(&mut line)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            if read == 0 {
+                break;
+            }
+            n += 1;
             if line.trim().is_empty() {
                 continue;
             }
@@ -70,9 +86,13 @@ pub fn read_events(paths: &[PathBuf]) -> anyhow::Result<(Vec<Event>, Vec<String>
             match serde_json::from_str::<Event>(&line) {
                 Ok(event) => {
                     events.push(event);
-                    places.push(place);
+                    places.push(Place {
+                        file: file_index,
+                        line: n,
+                    });
                 }
                 Err(event_error) => {
+                    let place = format!("{}:{n}", path.display());
                     let record: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
                         anyhow::anyhow!("{place}:{}: not valid JSON: {e}", e.column())
                     })?;
@@ -111,12 +131,14 @@ pub fn run(
             );
         }
     };
-    let (events, places) = read_events(events)?;
-    let prepared = clock::prepare(events);
+    let (events_read, places) = read_events(events)?;
+    let prepared = clock::prepare(events_read);
     for (position, conflict) in &prepared.conflicts {
-        writeln!(warn, "warning: {}: {conflict}", places[*position])?;
+        let place = places[*position];
+        let path = events[place.file].display();
+        writeln!(warn, "warning: {path}:{}: {conflict}", place.line)?;
     }
-    for c in clock::fold_all(&loaded.config, &prepared.tickets, at) {
+    for c in clock::fold_all(&loaded.config, &prepared, at) {
         serde_json::to_writer(&mut out, &Line::from(&c))?;
         out.write_all(b"\n")?;
     }

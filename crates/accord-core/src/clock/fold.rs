@@ -1,13 +1,13 @@
 //! A ticket's clocks as a pure function of its events, the configuration (agreement
 //! versions, calendars) and the evaluation instant (DESIGN 3.2).
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use compact_str::CompactString;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::event::{Event, EventType};
+use super::event::{Event, EventType, Prepared};
 use crate::calendar::Calendar;
 use crate::policy::{
     Agreement, AgreementType, Config, Metric, ObjectiveDoc, Reopen, Target, TicketFacts, covers,
@@ -43,11 +43,11 @@ impl ClockState {
 /// evaluation instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClockResult {
-    pub ticket: String,
+    pub ticket: CompactString,
     pub agreement_type: AgreementType,
-    pub agreement: String,
+    pub agreement: CompactString,
     pub version: u32,
-    pub objective: String,
+    pub objective: CompactString,
     pub metric: Metric,
     pub cycle: u32,
     pub state: ClockState,
@@ -156,9 +156,9 @@ impl Clock<'_> {
 struct Ticket<'c> {
     config: &'c Config,
     facts: TicketFacts,
-    status: String,
+    status: CompactString,
     /// Each status with the instant it began, oldest first.
-    timeline: Vec<(i64, String)>,
+    timeline: Vec<(i64, CompactString)>,
     clocks: Vec<Clock<'c>>,
 }
 
@@ -387,7 +387,7 @@ impl<'c> Ticket<'c> {
         total
     }
 
-    fn set_status(&mut self, status: String, t: i64) {
+    fn set_status(&mut self, status: CompactString, t: i64) {
         if status != self.status {
             self.status = status.clone();
             self.timeline.push((t, status));
@@ -409,7 +409,7 @@ impl<'c> Ticket<'c> {
                 self.absorb(e, t);
                 if self.timeline.is_empty() {
                     // A ticket created without a status is `open`.
-                    self.set_status("open".to_owned(), t);
+                    self.set_status(CompactString::const_new("open"), t);
                 }
                 for ty in TYPES {
                     for metric in [
@@ -466,13 +466,13 @@ impl<'c> Ticket<'c> {
                 } else {
                     "closed"
                 };
-                self.set_status(status.to_owned(), t);
+                self.set_status(CompactString::const_new(status), t);
                 self.stop_all(t, true);
             }
             EventType::Reopened => {
                 self.absorb(e, t);
                 if e.status.is_none() {
-                    self.set_status("open".to_owned(), t);
+                    self.set_status(CompactString::const_new("open"), t);
                 }
                 for ty in TYPES {
                     self.reopen_resolution(ty, t);
@@ -524,21 +524,24 @@ fn ts(s: i64) -> Timestamp {
 /// The clocks of one ticket as of `at`, from its events in apply order (see
 /// [`super::prepare`]); events after `at` are ignored. A ticket without a `created`
 /// event has no clocks. Clocks that never had an objective are not reported.
-pub fn fold_ticket(
+pub fn fold_ticket<'e>(
     config: &Config,
     ticket: &str,
-    events: &[Event],
+    events: impl IntoIterator<Item = &'e Event>,
     at: Timestamp,
 ) -> Vec<ClockResult> {
     let at = at.as_second();
     let mut state = Ticket {
         config,
         facts: TicketFacts::default(),
-        status: String::new(),
+        status: CompactString::default(),
         timeline: Vec::new(),
         clocks: Vec::new(),
     };
-    let events: Vec<&Event> = events.iter().filter(|e| e.at.as_second() <= at).collect();
+    let events: Vec<&Event> = events
+        .into_iter()
+        .filter(|e| e.at.as_second() <= at)
+        .collect();
     let Some(first_created) = events.iter().position(|e| e.kind == EventType::Created) else {
         return Vec::new();
     };
@@ -592,11 +595,11 @@ pub fn fold_ticket(
             };
             let running = state == ClockState::Running;
             Some(ClockResult {
-                ticket: ticket.to_owned(),
+                ticket: ticket.into(),
                 agreement_type: c.agreement_type,
-                agreement: rules.agreement.id().to_owned(),
+                agreement: rules.agreement.id().into(),
                 version: rules.agreement.doc.version,
-                objective: rules.objective.id.value.clone(),
+                objective: rules.objective.id.value.as_str().into(),
                 metric: c.metric,
                 cycle: c.cycle,
                 state,
@@ -632,14 +635,10 @@ pub fn fold_ticket(
 }
 
 /// Every ticket's clocks, in replay order (ticket, agreement, metric, cycle; bytewise).
-pub fn fold_all(
-    config: &Config,
-    tickets: &BTreeMap<String, Vec<Event>>,
-    at: Timestamp,
-) -> Vec<ClockResult> {
+pub fn fold_all(config: &Config, prepared: &Prepared, at: Timestamp) -> Vec<ClockResult> {
     let mut out = Vec::new();
-    for (ticket, events) in tickets {
-        out.extend(fold_ticket(config, ticket, events, at));
+    for (ticket, events) in prepared.tickets() {
+        out.extend(fold_ticket(config, ticket, events.iter(), at));
     }
     out
 }
@@ -674,9 +673,9 @@ fn apply_attributes(facts: &mut TicketFacts, e: &Event) {
 
 /// A ticket's facts (customer, priority, team, …) and status after its events up to
 /// `at`, in apply order.
-pub fn ticket_facts(events: &[Event], at: Timestamp) -> (TicketFacts, String) {
+pub fn ticket_facts(events: &[Event], at: Timestamp) -> (TicketFacts, CompactString) {
     let mut facts = TicketFacts::default();
-    let mut status = String::from("open");
+    let mut status = CompactString::const_new("open");
     for e in events.iter().filter(|e| e.at <= at) {
         apply_attributes(&mut facts, e);
         status = match (e.kind, &e.status) {

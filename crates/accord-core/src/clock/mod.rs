@@ -4,7 +4,7 @@
 mod event;
 mod fold;
 
-pub use event::{Conflict, Event, EventType, Prepared, prepare};
+pub use event::{Conflict, Event, EventType, Prepared, TicketEvents, prepare};
 pub use fold::{
     ClockResult, ClockState, WAITING_ON_THIRD_PARTY, clock_calendar, fold_all, fold_ticket,
     ticket_facts,

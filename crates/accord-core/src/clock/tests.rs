@@ -110,7 +110,7 @@ fn events(lines: &[&str]) -> Vec<Event> {
 
 fn fold(cfg: &Config, lines: &[&str], at: &str) -> Vec<ClockResult> {
     let prepared = prepare(events(lines));
-    fold_all(cfg, &prepared.tickets, ny(at))
+    fold_all(cfg, &prepared, ny(at))
 }
 
 /// One clock in a compact form: (agreement/objective, metric, cycle, state, elapsed).
@@ -662,7 +662,8 @@ fn conflicts_keep_the_first_and_exact_repeats_are_dropped() {
         p.conflicts[1].1.to_string(),
         "event \"b\" is a second `created` for ticket \"T-1\"; the first is kept"
     );
-    assert_eq!(p.tickets["T-1"].len(), 1);
+    assert_eq!(p.ticket("T-1").map(|t| t.len()), Some(1));
+    assert_eq!(p.tickets().len(), 1);
 }
 
 const SCENARIO: [&str; 9] = [
@@ -688,11 +689,66 @@ proptest! {
     ) {
         let cfg = config(STD);
         let base = events(&SCENARIO);
-        let expected = fold_all(&cfg, &prepare(base.clone()).tickets, ny("2026-11-03T16:00"));
+        let expected = fold_all(&cfg, &prepare(base.clone()), ny("2026-11-03T16:00"));
         let mut shuffled: Vec<Event> = order.iter().map(|&i| base[i].clone()).collect();
         shuffled.extend(repeats.iter().map(|&i| base[i].clone()));
-        let got = fold_all(&cfg, &prepare(shuffled).tickets, ny("2026-11-03T16:00"));
+        let got = fold_all(&cfg, &prepare(shuffled), ny("2026-11-03T16:00"));
         prop_assert_eq!(got, expected);
+    }
+
+    /// `prepare` (sorted keys, no maps) agrees with the plain definition: first arrival
+    /// of an id wins, then first `created` of a ticket; tickets bytewise; each ticket's
+    /// events by (time, type, id). Ticket names share long prefixes and times collide
+    /// on purpose.
+    #[test]
+    fn prepare_agrees_with_its_definition(
+        raw in proptest::collection::vec((0..6u8, 0..5u8, 0..4i64, 0..3u8, 0..2u8), 0..60),
+    ) {
+        let names = ["T-1", "T-10", "a-very-long-ticket-name-1", "a-very-long-ticket-name-2", "b", ""];
+        let kinds = [EventType::Created, EventType::Updated, EventType::AgentReplied];
+        let input: Vec<Event> = raw
+            .iter()
+            .map(|&(ticket, id, minute, kind, priority)| {
+                let at = Timestamp::from_second(1_800_000_000 + minute * 60).unwrap();
+                let mut e = Event::new(
+                    format!("e{id}"),
+                    names[ticket as usize],
+                    at,
+                    kinds[kind as usize],
+                );
+                e.priority = Some(if priority == 0 { "P1" } else { "P2" }.into());
+                e
+            })
+            .collect();
+
+        let mut seen: std::collections::HashMap<&str, &Event> = Default::default();
+        let mut created: std::collections::HashSet<&str> = Default::default();
+        let mut expected: std::collections::BTreeMap<&str, Vec<&Event>> = Default::default();
+        let (mut duplicates, mut conflicts) = (0, Vec::new());
+        for (position, e) in input.iter().enumerate() {
+            if let Some(first) = seen.get(e.id.as_str()) {
+                if *first == e { duplicates += 1 } else { conflicts.push(position) }
+                continue;
+            }
+            seen.insert(&e.id, e);
+            if e.kind == EventType::Created && !created.insert(&e.ticket) {
+                conflicts.push(position);
+                continue;
+            }
+            expected.entry(&e.ticket).or_default().push(e);
+        }
+        for events in expected.values_mut() {
+            events.sort_by(|a, b| a.apply_order(b));
+        }
+
+        let prepared = prepare(input.clone());
+        let got: Vec<(&str, Vec<&Event>)> =
+            prepared.tickets().map(|(t, events)| (t, events.iter().collect())).collect();
+        let expected: Vec<(&str, Vec<&Event>)> = expected.into_iter().collect();
+        prop_assert_eq!(got, expected);
+        prop_assert_eq!(prepared.duplicates, duplicates);
+        let got_conflicts: Vec<usize> = prepared.conflicts.iter().map(|(p, _)| *p).collect();
+        prop_assert_eq!(got_conflicts, conflicts);
     }
 }
 

@@ -4,6 +4,7 @@
 //! first objective that matches. Only the agreement versions in force at the instant
 //! count.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -14,14 +15,14 @@ use super::model::{AgreementType, Level, Metric, ObjectiveDoc};
 /// The facts of a ticket that agreements and objectives match on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TicketFacts {
-    pub customer: Option<String>,
-    pub service: Option<String>,
-    pub priority: Option<String>,
-    pub team: Option<String>,
-    pub assignee: Option<String>,
-    pub supplier: Option<String>,
-    pub tags: Vec<String>,
-    pub fields: BTreeMap<String, String>,
+    pub customer: Option<CompactString>,
+    pub service: Option<CompactString>,
+    pub priority: Option<CompactString>,
+    pub team: Option<CompactString>,
+    pub assignee: Option<CompactString>,
+    pub supplier: Option<CompactString>,
+    pub tags: Vec<CompactString>,
+    pub fields: BTreeMap<CompactString, CompactString>,
 }
 
 impl TicketFacts {
@@ -36,7 +37,7 @@ impl TicketFacts {
             other => other
                 .strip_prefix("fields.")
                 .and_then(|f| self.fields.get(f))
-                .map(String::as_str),
+                .map(CompactString::as_str),
         }
     }
 }
@@ -57,7 +58,7 @@ pub fn when_matches(objective: &ObjectiveDoc, ticket: &TicketFacts) -> bool {
     };
     when.value.iter().all(|(key, wanted)| {
         if key == "tags" {
-            ticket.tags.iter().any(|t| wanted.0.contains(t))
+            ticket.tags.iter().any(|t| wanted.0.iter().any(|w| w == t))
         } else {
             ticket
                 .value(key)
@@ -69,10 +70,11 @@ pub fn when_matches(objective: &ObjectiveDoc, ticket: &TicketFacts) -> bool {
 /// Whether the agreement covers the ticket at all.
 pub fn covers(agreement: &Agreement, ticket: &TicketFacts) -> bool {
     let doc = &agreement.doc;
-    let same = |own: &Option<serde_saphyr::Spanned<String>>, theirs: &Option<String>| match own {
-        Some(own) => theirs.as_deref() == Some(own.value.as_str()),
-        None => true,
-    };
+    let same =
+        |own: &Option<serde_saphyr::Spanned<String>>, theirs: &Option<CompactString>| match own {
+            Some(own) => theirs.as_deref() == Some(own.value.as_str()),
+            None => true,
+        };
     let level_covers = match doc.level {
         Level::Corporate => true,
         Level::Customer => same(&doc.customer, &ticket.customer),

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -194,8 +195,8 @@ pub async fn ingest<S: Store>(
         .iter()
         .map(|e| {
             Ok(StoredEvent {
-                id: e.id.clone(),
-                ticket: e.ticket.clone(),
+                id: e.id.to_string(),
+                ticket: e.ticket.to_string(),
                 is_created: e.kind == accord_core::clock::EventType::Created,
                 body: serde_json::to_string(e).map_err(|e| ApiError::Internal(e.to_string()))?,
             })
@@ -244,15 +245,15 @@ pub struct ClockView {
 impl ClockView {
     fn from_result(
         c: &ClockResult,
-        customer: &Option<String>,
-        team: &Option<String>,
+        customer: &Option<CompactString>,
+        team: &Option<CompactString>,
         now: jiff::Timestamp,
     ) -> Self {
         ClockView {
-            ticket: c.ticket.clone(),
+            ticket: c.ticket.to_string(),
             agreement_type: c.agreement_type.as_str().to_owned(),
-            agreement: c.agreement.clone(),
-            objective: c.objective.clone(),
+            agreement: c.agreement.to_string(),
+            objective: c.objective.to_string(),
             metric: c.metric.as_str().to_owned(),
             cycle: c.cycle,
             state: c.state.as_str().to_owned(),
@@ -263,8 +264,8 @@ impl ClockView {
             time_left_seconds: c.deadline.map(|d| d.as_second() - now.as_second()),
             elapsed_seconds: c.elapsed_seconds,
             target_seconds: c.target_seconds,
-            customer: customer.clone(),
-            team: team.clone(),
+            customer: customer.as_ref().map(ToString::to_string),
+            team: team.as_ref().map(ToString::to_string),
         }
     }
 
@@ -326,8 +327,8 @@ pub async fn get_ticket<S: Store>(
     let d = ticket_clocks::derive(&live.config, &id, events, now);
     Ok(Json(TicketView {
         ticket: id.clone(),
-        customer: d.facts.customer.clone(),
-        status: d.status,
+        customer: d.facts.customer.as_ref().map(ToString::to_string),
+        status: d.status.to_string(),
         events: d
             .events
             .iter()
