@@ -248,31 +248,23 @@ fn fx_hash(text: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(text)
 }
 
-/// Runs of equal keys in a sorted slice, as ranges.
-fn runs<K: PartialEq>(sorted: &[K]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        if start >= sorted.len() {
-            return None;
-        }
-        let end = start
-            + sorted[start..]
-                .iter()
-                .position(|k| *k != sorted[start])
-                .unwrap_or(sorted.len() - start);
-        let run = start..end;
-        start = end;
-        Some(run)
-    })
+/// A ticket name's first 16 bytes, big-endian (zero-padded), and its length: names of
+/// up to 16 bytes are identified and ordered bytewise by these alone.
+fn name_head(name: &str) -> (u128, u32) {
+    let bytes = name.as_bytes();
+    let mut head = [0u8; 16];
+    let k = bytes.len().min(16);
+    head[..k].copy_from_slice(&bytes[..k]);
+    (u128::from_be_bytes(head), bytes.len() as u32)
 }
 
 /// Groups events per ticket, in arrival order: a repeat of an id with the same content
 /// is dropped; one with different content, and a second `created`, are set aside (the
 /// first wins, by arrival: DESIGN 3.2).
 ///
-/// Everything is decided on small sorted keys (hashes, ranks, instants) rather than
-/// hash maps over the events: at millions of events, sorting compact keys is several
-/// times faster than random access into the events.
+/// Everything is decided on small sorted keys read in one pass over the events, so the
+/// events themselves are touched again only for the rare cases the keys cannot settle
+/// (equal id hashes, ticket names over 16 bytes, ties in time and type).
 pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
     let events: Vec<Event> = events.into_iter().collect();
     let n = events.len();
@@ -281,23 +273,28 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
     let mut duplicates = 0;
     let mut keep = vec![true; n];
 
+    // One pass over the events for every key.
+    let mut by_id: Vec<(u64, u32)> = Vec::with_capacity(n);
+    let mut keys: Vec<(u128, u32, i64, EventType, u32)> = Vec::with_capacity(n);
+    for (i, e) in events.iter().enumerate() {
+        by_id.push((fx_hash(&e.id), i as u32));
+        let (head, len) = name_head(&e.ticket);
+        keys.push((head, len, e.at.as_second(), e.kind, i as u32));
+    }
+
     // 1. Repeated ids: sorted by (hash of id, position), a repeat follows its first
     // arrival in the same run.
-    let mut by_id: Vec<(u64, u32)> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (fx_hash(&e.id), i as u32))
-        .collect();
     by_id.sort_unstable();
-    let hashes: Vec<u64> = by_id.iter().map(|&(h, _)| h).collect();
-    for run in runs(&hashes) {
-        if run.len() < 2 {
-            continue;
+    let mut k = 0;
+    while k < n {
+        let mut end = k + 1;
+        while end < n && by_id[end].0 == by_id[k].0 {
+            end += 1;
         }
-        let run = &by_id[run];
-        for (k, &(_, later)) in run.iter().enumerate().skip(1) {
+        let run = &by_id[k..end];
+        for (j, &(_, later)) in run.iter().enumerate().skip(1) {
             let later = later as usize;
-            let first = run[..k]
+            let first = run[..j]
                 .iter()
                 .map(|&(_, i)| i as usize)
                 .find(|&i| keep[i] && events[i].id == events[later].id);
@@ -315,123 +312,95 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
                 }
             }
         }
+        k = end;
     }
-    drop(hashes);
     drop(by_id);
 
-    // 2. Tickets: sorted by (hash of ticket, position), each run is one ticket in arrival
-    // order (checked by name, in case two names share a hash).
-    let mut by_ticket: Vec<(u64, u32)> = (0..n)
-        .filter(|&i| keep[i])
-        .map(|i| (fx_hash(&events[i].ticket), i as u32))
-        .collect();
-    by_ticket.sort_unstable();
-    let hashes: Vec<u64> = by_ticket.iter().map(|&(h, _)| h).collect();
-    // One representative position per ticket, and each event's ticket number.
-    let mut representatives: Vec<u32> = Vec::new();
-    let mut slot = vec![u32::MAX; n];
-    for run in runs(&hashes) {
-        let run = &by_ticket[run];
-        let first_of_run = representatives.len();
-        for &(_, i) in run {
-            let name = &events[i as usize].ticket;
-            let found = representatives[first_of_run..]
-                .iter()
-                .position(|&r| events[r as usize].ticket == *name);
-            let ticket = match found {
-                Some(k) => first_of_run + k,
-                None => {
-                    representatives.push(i);
-                    representatives.len() - 1
-                }
-            };
-            slot[i as usize] = ticket as u32;
+    // 2. Kept events by (ticket, time, type, position). Names over 16 bytes that share
+    // their head are put in full-name order afterwards.
+    keys.retain(|key| keep[key.4 as usize]);
+    keys.sort_unstable();
+    let name = |key: &(u128, u32, i64, EventType, u32)| events[key.4 as usize].ticket.as_bytes();
+    let mut k = 0;
+    while k < keys.len() {
+        let mut end = k + 1;
+        while end < keys.len() && keys[end].0 == keys[k].0 {
+            end += 1;
         }
-        // The first `created` of each ticket by arrival wins.
-        let mut created_seen: Vec<usize> = Vec::new();
-        for &(_, i) in run {
-            let i = i as usize;
-            if events[i].kind != EventType::Created {
-                continue;
+        if keys[k..end].iter().any(|key| key.1 > 16) {
+            keys[k..end].sort_by(|a, b| name(a).cmp(name(b)).then(a.cmp(b)));
+        }
+        k = end;
+    }
+
+    // 3. Tickets are runs of one name; within one, ties in time and type go by id.
+    let same_ticket = |a: &(u128, u32, i64, EventType, u32),
+                       b: &(u128, u32, i64, EventType, u32)| {
+        a.0 == b.0 && a.1 == b.1 && (a.1 <= 16 || name(a) == name(b))
+    };
+    let mut order: Vec<u32> = keys.iter().map(|key| key.4).collect();
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut k = 0;
+    while k < keys.len() {
+        let mut end = k + 1;
+        while end < keys.len() && same_ticket(&keys[k], &keys[end]) {
+            end += 1;
+        }
+        let mut t = k;
+        while t < end {
+            let mut tie = t + 1;
+            while tie < end && keys[tie].2 == keys[t].2 && keys[tie].3 == keys[t].3 {
+                tie += 1;
             }
-            let ticket = slot[i] as usize;
-            if created_seen.contains(&ticket) {
-                keep[i] = false;
-                slot[i] = u32::MAX;
+            if tie - t > 1 {
+                order[t..tie].sort_by(|&a, &b| {
+                    events[a as usize]
+                        .apply_order(&events[b as usize])
+                        .then(a.cmp(&b))
+                });
+            }
+            t = tie;
+        }
+        groups.push(k..end);
+        k = end;
+    }
+    drop(keys);
+
+    // 4. The first `created` of a ticket by arrival wins; later ones are set aside.
+    let mut kept_order: Vec<u32> = Vec::with_capacity(order.len());
+    let mut kept_groups = Vec::with_capacity(groups.len());
+    for range in groups {
+        let group = &order[range];
+        let first_created = group
+            .iter()
+            .copied()
+            .filter(|&i| events[i as usize].kind == EventType::Created)
+            .min();
+        let start = kept_order.len();
+        for &i in group {
+            let e = &events[i as usize];
+            if e.kind == EventType::Created && Some(i) != first_created {
                 conflicts.push((
-                    i,
+                    i as usize,
                     Conflict::SecondCreated {
-                        ticket: events[i].ticket.clone(),
-                        id: events[i].id.clone(),
+                        ticket: e.ticket.clone(),
+                        id: e.id.clone(),
                     },
                 ));
             } else {
-                created_seen.push(ticket);
+                kept_order.push(i);
             }
         }
-    }
-    drop(hashes);
-    drop(by_ticket);
-
-    // 3. Tickets ranked by name (bytewise), compared on their first 16 bytes first.
-    let prefix = |i: u32| {
-        let bytes = events[i as usize].ticket.as_bytes();
-        let mut head = [0u8; 16];
-        let k = bytes.len().min(16);
-        head[..k].copy_from_slice(&bytes[..k]);
-        u128::from_be_bytes(head)
-    };
-    let mut ranked: Vec<(u128, u32)> = representatives
-        .iter()
-        .enumerate()
-        .map(|(ticket, &r)| (prefix(r), ticket as u32))
-        .collect();
-    ranked.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| {
-            let name = |t: u32| {
-                events[representatives[t as usize] as usize]
-                    .ticket
-                    .as_bytes()
-            };
-            name(a.1).cmp(name(b.1))
-        })
-    });
-    let mut rank = vec![0u32; representatives.len()];
-    for (r, &(_, ticket)) in ranked.iter().enumerate() {
-        rank[ticket as usize] = r as u32;
-    }
-    drop(ranked);
-
-    // 4. Kept events by (ticket rank, time, type, position); ties in time and type are
-    // then put in id order.
-    let mut keys: Vec<(u32, i64, EventType, u32)> = (0..n)
-        .filter(|&i| keep[i])
-        .map(|i| {
-            let e = &events[i];
-            (rank[slot[i] as usize], e.at.as_second(), e.kind, i as u32)
-        })
-        .collect();
-    keys.sort_unstable();
-    let heads: Vec<(u32, i64, EventType)> = keys.iter().map(|&(r, t, k, _)| (r, t, k)).collect();
-    let mut order: Vec<u32> = keys.iter().map(|&(.., i)| i).collect();
-    for run in runs(&heads) {
-        if run.len() > 1 {
-            order[run].sort_by(|&a, &b| {
-                events[a as usize]
-                    .apply_order(&events[b as usize])
-                    .then(a.cmp(&b))
-            });
+        if kept_order.len() > start {
+            kept_groups.push(start..kept_order.len());
         }
     }
-    let ranks: Vec<u32> = heads.iter().map(|&(r, ..)| r).collect();
-    let groups = runs(&ranks).collect();
-    drop(heads);
 
     conflicts.sort_by_key(|&(position, _)| position);
     Prepared {
         events,
-        order,
-        groups,
+        order: kept_order,
+        groups: kept_groups,
         conflicts,
         duplicates,
     }
