@@ -10,7 +10,8 @@ use serde::Serialize;
 use super::event::{Event, EventType, Prepared};
 use crate::calendar::Calendar;
 use crate::policy::{
-    Agreement, AgreementType, Config, Metric, ObjectiveDoc, Reopen, Target, TicketFacts, covers,
+    Agreement, AgreementType, Config, Metric, ObjectiveDoc, Percent, Reopen, Target, TicketFacts,
+    covers,
 };
 
 /// The status that makes an underpinning-contract clock run (with the ticket's supplier
@@ -39,6 +40,42 @@ impl ClockState {
     }
 }
 
+/// A threshold a clock passes on its way to (and past) its target: what the watcher
+/// announces (DESIGN 4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Milestone {
+    /// A `warn_at` share of the target.
+    Warning(Percent),
+    /// The objective's `internal_target`.
+    InternalBreach,
+    /// The target itself.
+    Breach,
+    /// An `escalate` level (its position in the list) at its share of the target.
+    Escalation(u32),
+}
+
+impl Milestone {
+    /// The part of an announcement's key that names the milestone (`warning:80%`,
+    /// `internal_breach`, `breach`, `escalation:1`, levels counted from 1).
+    pub fn key(self) -> String {
+        match self {
+            Milestone::Warning(p) => format!("warning:{p}"),
+            Milestone::InternalBreach => "internal_breach".into(),
+            Milestone::Breach => "breach".into(),
+            Milestone::Escalation(level) => format!("escalation:{}", level + 1),
+        }
+    }
+}
+
+/// A milestone of a clock: the instant it was reached, or, for a running clock, the
+/// instant it will be reached if the clock keeps running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MilestoneAt {
+    pub milestone: Milestone,
+    pub at: Timestamp,
+    pub reached: bool,
+}
+
 /// One clock (one cycle of one metric of one agreement type of one ticket) as of the
 /// evaluation instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,6 +97,10 @@ pub struct ClockResult {
     pub target_seconds: i64,
     /// The internal (earlier) deadline, for a running clock whose objective has one.
     pub internal_deadline: Option<Timestamp>,
+    /// Warnings, internal breach, breach and escalations: reached ones with their
+    /// instant, and for a running clock the ones still ahead, in time order.
+    #[serde(skip)]
+    pub milestones: Vec<MilestoneAt>,
 }
 
 const TYPES: [AgreementType; 3] = [AgreementType::Sla, AgreementType::Ola, AgreementType::Uc];
@@ -95,6 +136,22 @@ struct Current<'c> {
 }
 
 impl Current<'_> {
+    /// Every milestone but the breach, with the elapsed seconds that reach it.
+    fn thresholds(&self) -> impl Iterator<Item = (Milestone, i64)> + '_ {
+        let o = self.objective;
+        let warnings = o
+            .warn_at
+            .iter()
+            .map(|p| (Milestone::Warning(*p), p.of(self.target)));
+        let internal = self.internal.map(|i| (Milestone::InternalBreach, i));
+        let escalations = o
+            .escalate
+            .iter()
+            .enumerate()
+            .map(|(k, e)| (Milestone::Escalation(k as u32), e.at.of(self.target)));
+        warnings.chain(internal).chain(escalations)
+    }
+
     fn same(&self, other: &Current<'_>) -> bool {
         std::ptr::eq(self.agreement, other.agreement)
             && std::ptr::eq(self.objective, other.objective)
@@ -118,6 +175,8 @@ struct Clock<'c> {
     running: bool,
     /// Stopped by resolution (so a `reopened` can resume it).
     stopped_by_resolution: bool,
+    /// Milestones reached (the breach is `breached_at`), with their instant.
+    reached: Vec<(Milestone, i64)>,
 }
 
 impl Clock<'_> {
@@ -250,6 +309,7 @@ impl<'c> Ticket<'c> {
             since: t,
             running,
             stopped_by_resolution: false,
+            reached: Vec::new(),
         });
     }
 
@@ -277,6 +337,21 @@ impl<'c> Ticket<'c> {
                     clock.breached_at = Some(deadline);
                 } else if deadline == t {
                     due.push(i);
+                }
+            }
+            if gained > 0
+                && let Some(c) = clock.current.as_ref()
+            {
+                for (milestone, threshold) in c.thresholds() {
+                    if threshold > clock.elapsed
+                        && threshold <= clock.elapsed + gained
+                        && !clock.reached.iter().any(|(m, _)| *m == milestone)
+                        && let Ok(at) = c
+                            .calendar
+                            .add_seconds(clock.since, threshold - clock.elapsed)
+                    {
+                        clock.reached.push((milestone, at.min(t)));
+                    }
                 }
             }
             clock.elapsed += gained;
@@ -355,6 +430,14 @@ impl<'c> Ticket<'c> {
                 let clock = &mut self.clocks[i];
                 if clock.breached_at.is_none() && clock.elapsed >= new.target {
                     clock.breached_at = Some(t);
+                }
+                // Thresholds of the new objective already passed are passed at the change.
+                for (milestone, threshold) in new.thresholds() {
+                    if threshold <= clock.elapsed
+                        && !clock.reached.iter().any(|(m, _)| *m == milestone)
+                    {
+                        clock.reached.push((milestone, t));
+                    }
                 }
                 clock.current = Some(new);
                 clock.last = None;
@@ -594,6 +677,40 @@ pub fn fold_ticket<'e>(
                 (true, false, false, false) => ClockState::Paused,
             };
             let running = state == ClockState::Running;
+            let mut milestones: Vec<MilestoneAt> = c
+                .reached
+                .iter()
+                .map(|&(milestone, at)| MilestoneAt {
+                    milestone,
+                    at: ts(at),
+                    reached: true,
+                })
+                .collect();
+            if let Some(b) = c.breached_at {
+                milestones.push(MilestoneAt {
+                    milestone: Milestone::Breach,
+                    at: ts(b),
+                    reached: true,
+                });
+            }
+            if running && let Some(current) = c.current.as_ref() {
+                let ahead = current
+                    .thresholds()
+                    .filter(|(m, _)| !c.reached.iter().any(|(r, _)| r == m))
+                    .chain(std::iter::once((Milestone::Breach, current.target)));
+                for (milestone, threshold) in ahead {
+                    if threshold > c.elapsed
+                        && let Ok(at) = current.calendar.add_seconds(c.since, threshold - c.elapsed)
+                    {
+                        milestones.push(MilestoneAt {
+                            milestone,
+                            at: ts(at),
+                            reached: false,
+                        });
+                    }
+                }
+            }
+            milestones.sort_by_key(|m| (m.at, m.milestone));
             Some(ClockResult {
                 ticket: ticket.into(),
                 agreement_type: c.agreement_type,
@@ -614,6 +731,7 @@ pub fn fold_ticket<'e>(
                 } else {
                     None
                 },
+                milestones,
             })
         })
         .collect();

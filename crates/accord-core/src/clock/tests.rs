@@ -771,3 +771,134 @@ fn a_target_used_up_at_closing_time_breaches_at_the_close_not_the_next_event() {
     );
     assert_eq!(first.breached_at, Some(ny("2026-11-02T17:00")));
 }
+
+const WARNED: &str = "\
+kind: agreement
+type: sla
+id: warned
+calendar: nyc
+objectives:
+  - id: first
+    metric: first_response
+    target: 4h
+    internal_target: 3h
+    warn_at: [50%, 80%]
+    pause_when: {status: [waiting_on_customer]}
+    escalate:
+      - {at: 80%, notify: [team:network]}
+      - {at: 150%, notify: [team:network]}
+";
+
+fn milestones(c: &ClockResult) -> Vec<(String, Timestamp, bool)> {
+    c.milestones
+        .iter()
+        .map(|m| (m.milestone.key(), m.at, m.reached))
+        .collect()
+}
+
+/// Warnings, the internal target and escalations fall at their share of the target in
+/// business time: the day before Thanksgiving (a holiday in `nyc`) carries over to Friday.
+#[test]
+fn milestones_ahead_fall_in_business_time_across_a_holiday() {
+    let cfg = config(WARNED);
+    let clocks = fold(
+        &cfg,
+        &[r#"{"type":"created","at":"2026-11-25T15:00","priority":"P2"}"#],
+        "2026-11-25T16:00",
+    );
+    let first = find(&clocks, "first_response", 1);
+    assert_eq!(
+        milestones(first),
+        vec![
+            // 2 h: 15:00–17:00 Wednesday.
+            ("warning:50%".into(), ny("2026-11-25T17:00"), false),
+            // 3 h 12 min: Thursday is a holiday, so Friday 10:12.
+            ("escalation:1".into(), ny("2026-11-27T10:12"), false),
+            ("warning:80%".into(), ny("2026-11-27T10:12"), false),
+            ("internal_breach".into(), ny("2026-11-27T10:00"), false),
+            ("breach".into(), ny("2026-11-27T11:00"), false),
+            ("escalation:2".into(), ny("2026-11-27T13:00"), false),
+        ]
+        .tap_sorted()
+    );
+}
+
+/// Reached milestones keep the instant they were reached at (a pause in between moves
+/// them later); a stopped clock has no milestones ahead.
+#[test]
+fn reached_milestones_keep_their_instant_and_a_stop_ends_the_rest() {
+    let cfg = config(WARNED);
+    let clocks = fold(
+        &cfg,
+        &[
+            r#"{"type":"created","at":"2026-11-02T09:00","priority":"P2"}"#,
+            r#"{"type":"updated","at":"2026-11-02T10:00","status":"waiting_on_customer"}"#,
+            r#"{"type":"updated","at":"2026-11-02T12:00","status":"open"}"#,
+            r#"{"type":"agent_replied","at":"2026-11-02T14:30"}"#,
+        ],
+        "2026-11-02T17:00",
+    );
+    let first = find(&clocks, "first_response", 1);
+    assert_eq!(first.state, ClockState::Met);
+    assert_eq!(
+        milestones(first),
+        vec![
+            // 1 h before the pause, 1 h after it: 13:00.
+            ("warning:50%".into(), ny("2026-11-02T13:00"), true),
+            ("internal_breach".into(), ny("2026-11-02T14:00"), true),
+            ("warning:80%".into(), ny("2026-11-02T14:12"), true),
+            ("escalation:1".into(), ny("2026-11-02T14:12"), true),
+        ]
+        .tap_sorted()
+    );
+}
+
+/// A re-target to a shorter target passes its thresholds at the change.
+#[test]
+fn thresholds_already_passed_at_a_retarget_are_reached_at_the_change() {
+    let cfg = config(
+        "\
+kind: agreement
+type: sla
+id: warned
+calendar: 24x7
+objectives:
+  - {id: p1, metric: first_response, when: {priority: P1}, target: 1h, warn_at: [50%]}
+  - {id: other, metric: first_response, target: 4h, warn_at: [50%]}
+",
+    );
+    let clocks = fold(
+        &cfg,
+        &[
+            r#"{"type":"created","at":"2026-11-02T09:00","priority":"P2"}"#,
+            r#"{"type":"updated","at":"2026-11-02T09:45","priority":"P1"}"#,
+        ],
+        "2026-11-02T09:50",
+    );
+    let first = find(&clocks, "first_response", 1);
+    assert_eq!(
+        milestones(first),
+        vec![
+            ("warning:50%".into(), ny("2026-11-02T09:45"), true),
+            ("breach".into(), ny("2026-11-02T10:00"), false),
+        ]
+    );
+}
+
+trait TapSorted {
+    fn tap_sorted(self) -> Self;
+}
+
+impl TapSorted for Vec<(String, Timestamp, bool)> {
+    /// In the order the fold gives: by instant, then milestone kind.
+    fn tap_sorted(mut self) -> Self {
+        let rank = |k: &str| match k.split(':').next() {
+            Some("warning") => 0,
+            Some("internal_breach") => 1,
+            Some("breach") => 2,
+            _ => 3,
+        };
+        self.sort_by(|a, b| (a.1, rank(&a.0), &a.0).cmp(&(b.1, rank(&b.0), &b.0)));
+        self
+    }
+}
