@@ -11,6 +11,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod live_config;
+pub mod notify;
 pub mod settings;
 pub mod telemetry;
 pub mod ticket_clocks;
@@ -40,6 +41,8 @@ pub struct AppState<S> {
     pub config: live_config::ConfigHandle,
     /// Clock derivations still running after their events were acknowledged.
     pub pending: ticket_clocks::Pending,
+    /// Wakes the watcher and the courier ([`notify`]).
+    pub wake: notify::Wake,
 }
 
 impl<S: Clone> Clone for AppState<S> {
@@ -49,6 +52,7 @@ impl<S: Clone> Clone for AppState<S> {
             metrics: self.metrics.clone(),
             config: self.config.clone(),
             pending: self.pending.clone(),
+            wake: self.wake.clone(),
         }
     }
 }
@@ -58,7 +62,8 @@ impl<S: Store> AppState<S> {
     pub async fn open(store: S) -> Result<Self, StoreError> {
         let config = live_config::ConfigHandle::default();
         config.load_from(&store).await?;
-        let pending = ticket_clocks::Pending::default();
+        let wake = notify::Wake::default();
+        let pending = ticket_clocks::Pending::new(wake.clocks_changed.clone());
         // A restart re-derives every clock (one cut short by a stop is then current again).
         let tickets = store.ticket_ids().await?;
         pending.spawn(store.clone(), config.get(), tickets);
@@ -67,7 +72,22 @@ impl<S: Store> AppState<S> {
             metrics: telemetry::prometheus(),
             config,
             pending,
+            wake,
         })
+    }
+
+    /// Starts the watcher and the courier (warnings, breaches and escalations told to
+    /// their targets): `accord serve` does; tests of other things need not.
+    pub fn start_notifications(
+        &self,
+        settings: notify::DeliverySettings,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        notify::start(
+            self.store.clone(),
+            self.config.clone(),
+            self.wake.clone(),
+            settings,
+        )
     }
 }
 

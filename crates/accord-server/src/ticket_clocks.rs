@@ -13,9 +13,18 @@ use accord_store::{ClockRow, Store, StoreError, TicketClocks, Viewer};
 /// tickets' clocks are derived right after, in the background; readers of stored clocks
 /// wait for those to finish, so they never see clocks older than an acknowledged event.
 #[derive(Debug, Clone, Default)]
-pub struct Pending(std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>);
+pub struct Pending(
+    std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>,
+    /// Told each time stored clocks changed (the watcher re-plans).
+    std::sync::Arc<tokio::sync::Notify>,
+);
 
 impl Pending {
+    /// Derivations that tell `clocks_changed` when they stored clocks.
+    pub fn new(clocks_changed: std::sync::Arc<tokio::sync::Notify>) -> Self {
+        Pending(Default::default(), clocks_changed)
+    }
+
     /// Derives `tickets`' clocks in the background.
     pub fn spawn<S: Store>(
         &self,
@@ -31,6 +40,7 @@ impl Pending {
         let pending = self.clone();
         tokio::spawn(async move {
             refresh(&store, &config.config, &tickets, crate::wall_clock::now()).await;
+            pending.1.notify_one();
             if pending.0.0.fetch_sub(1, Ordering::SeqCst) == 1 {
                 pending.0.1.notify_waiters();
             }
@@ -114,10 +124,13 @@ pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], n
             Ok(events) => {
                 let d = derive(config, &ticket, events, now);
                 let clocks = rows(&d.clocks, &d.facts.team);
+                let notices =
+                    crate::notify::notices(config, d.facts.customer.as_deref(), &d.clocks);
                 derived.push(TicketClocks {
                     ticket,
                     customer: d.facts.customer.map(String::from),
                     clocks,
+                    notices,
                 });
             }
             Err(e) => tracing::error!(ticket, error = %e, "a stored event does not parse"),

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use accord_core::CustomerId;
 use accord_store::{
-    Actor, AuditEntry, ClockFilter, ClockRow, ConfigFile, Customer, IngestOutcome, NewToken, Page,
-    PageRequest, Scope, Store, StoreError, StoreResult, StoredConfig, StoredEvent, TicketClocks,
-    TokenDigest, TokenRecord, Viewer, cursor,
+    Actor, Announcement, AuditEntry, ClockFilter, ClockRow, ConfigFile, Customer, DeliveryOutcome,
+    IngestOutcome, NewToken, Notice, OutboxMessage, Page, PageRequest, Scope, Store, StoreError,
+    StoreResult, StoredConfig, StoredEvent, TicketClocks, TokenDigest, TokenRecord, Viewer, cursor,
 };
 use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (2, "config", include_str!("../migrations/0002_config.sql")),
     (3, "events", include_str!("../migrations/0003_events.sql")),
+    (
+        4,
+        "notifications",
+        include_str!("../migrations/0004_notifications.sql"),
+    ),
 ];
 
 /// Most values bound in one statement (SQLite allows 32,766; this keeps statements
@@ -155,6 +160,10 @@ fn parse_time(s: &str) -> StoreResult<Timestamp> {
     s.parse().map_err(|_| corrupt("timestamp", s))
 }
 
+fn epoch(s: i64) -> StoreResult<Timestamp> {
+    Timestamp::from_second(s).map_err(|_| corrupt("instant", &s.to_string()))
+}
+
 fn parse_customer(s: &str) -> StoreResult<CustomerId> {
     s.parse().map_err(|_| corrupt("customer id", s))
 }
@@ -210,6 +219,25 @@ fn customer_from_row(row: &SqliteRow) -> StoreResult<Customer> {
 }
 
 /// The number a numeric cursor of `list` holds (0 for the first page).
+const OUTBOX_COLUMNS: &str = "id, fact, target, body, state, attempts, next_attempt_at, last_error, created_at, delivered_at";
+
+fn outbox_from_row(row: &SqliteRow) -> StoreResult<OutboxMessage> {
+    let attempts: i64 = row.try_get("attempts").map_err(backend)?;
+    let delivered: Option<i64> = row.try_get("delivered_at").map_err(backend)?;
+    Ok(OutboxMessage {
+        id: row.try_get("id").map_err(backend)?,
+        fact: row.try_get("fact").map_err(backend)?,
+        target: row.try_get("target").map_err(backend)?,
+        body: row.try_get("body").map_err(backend)?,
+        state: row.try_get("state").map_err(backend)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_attempt_at: epoch(row.try_get("next_attempt_at").map_err(backend)?)?,
+        last_error: row.try_get("last_error").map_err(backend)?,
+        created_at: epoch(row.try_get("created_at").map_err(backend)?)?,
+        delivered_at: delivered.map(epoch).transpose()?,
+    })
+}
+
 fn numeric_cursor(list: &str, after: &Option<String>) -> StoreResult<i64> {
     match after {
         None => Ok(0),
@@ -769,6 +797,42 @@ impl Store for SqliteStore {
             });
             q.build().execute(&mut *tx).await.map_err(backend)?;
         }
+        for chunk in names.chunks(BIND_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM notices WHERE ticket IN (");
+            let mut list = q.separated(", ");
+            for t in chunk {
+                list.push_bind(*t);
+            }
+            q.push(")");
+            q.build().execute(&mut *tx).await.map_err(backend)?;
+        }
+        let notices: Vec<(&Notice, String, String)> = tickets
+            .iter()
+            .flat_map(|t| t.notices.iter())
+            .map(|n| {
+                (
+                    n,
+                    n.body.to_string(),
+                    serde_json::Value::from(n.targets.clone()).to_string(),
+                )
+            })
+            .collect();
+        for chunk in notices.chunks(BIND_CHUNK / 6) {
+            // A fact already recorded is not due again.
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO notices (key, ticket, kind, due_at, body, targets) SELECT * FROM (",
+            );
+            q.push_values(chunk, |mut b, (n, body, targets)| {
+                b.push_bind(&n.key)
+                    .push_bind(&n.ticket)
+                    .push_bind(&n.kind)
+                    .push_bind(n.due_at.as_second())
+                    .push_bind(body)
+                    .push_bind(targets);
+            });
+            q.push(") AS v WHERE NOT EXISTS (SELECT 1 FROM announcements a WHERE a.key = v.column1) ON CONFLICT (key) DO NOTHING");
+            q.build().execute(&mut *tx).await.map_err(backend)?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(())
     }
@@ -850,6 +914,248 @@ impl Store for SqliteStore {
             .then(|| cursor::encode("clocks", &(offset + i64::from(page.limit)).to_string()));
         items.truncate(limit);
         Ok(Page { items, next })
+    }
+
+    async fn next_notice_due(&self) -> StoreResult<Option<Timestamp>> {
+        let due: Option<i64> = sqlx::query_scalar("SELECT MIN(due_at) FROM notices")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(backend)?;
+        due.map(epoch).transpose()
+    }
+
+    async fn due_notices(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Notice>> {
+        let rows = sqlx::query(
+            "SELECT key, ticket, kind, due_at, body, targets FROM notices
+             WHERE due_at <= ?1 ORDER BY due_at, key LIMIT ?2",
+        )
+        .bind(now.as_second())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let body: String = row.try_get("body").map_err(backend)?;
+                let targets: String = row.try_get("targets").map_err(backend)?;
+                Ok(Notice {
+                    key: row.try_get("key").map_err(backend)?,
+                    ticket: row.try_get("ticket").map_err(backend)?,
+                    kind: row.try_get("kind").map_err(backend)?,
+                    due_at: epoch(row.try_get("due_at").map_err(backend)?)?,
+                    body: serde_json::from_str(&body).map_err(|_| corrupt("notice body", &body))?,
+                    targets: serde_json::from_str(&targets)
+                        .map_err(|_| corrupt("notice targets", &targets))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_announcements(
+        &self,
+        facts: Vec<Announcement>,
+        messages: Vec<OutboxMessage>,
+    ) -> StoreResult<usize> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let mut new_facts = std::collections::HashSet::new();
+        for fact in &facts {
+            let inserted = sqlx::query(
+                "INSERT INTO announcements (key, ticket, kind, at, announced) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&fact.key)
+            .bind(&fact.ticket)
+            .bind(&fact.kind)
+            .bind(fact.at.as_second())
+            .bind(fact.announced)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+            if inserted > 0 {
+                new_facts.insert(fact.key.as_str());
+            }
+            sqlx::query("DELETE FROM notices WHERE key = ?1")
+                .bind(&fact.key)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        for m in messages
+            .iter()
+            .filter(|m| new_facts.contains(m.fact.as_str()))
+        {
+            sqlx::query(
+                "INSERT INTO outbox (id, fact, target, body, state, attempts, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&m.id)
+            .bind(&m.fact)
+            .bind(&m.target)
+            .bind(&m.body)
+            .bind(m.next_attempt_at.as_second())
+            .bind(m.created_at.as_second())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(new_facts.len())
+    }
+
+    async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>> {
+        let due: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+                .fetch_one(&self.reader)
+                .await
+                .map_err(backend)?;
+        due.map(epoch).transpose()
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let sql = format!(
+            "UPDATE outbox SET next_attempt_at = ?1 WHERE seq IN (
+                 SELECT seq FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?2
+                 ORDER BY next_attempt_at, seq LIMIT ?3)
+             RETURNING {OUTBOX_COLUMNS}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(lease_until.as_second())
+            .bind(now.as_second())
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await
+            .map_err(backend)?;
+        let mut messages = rows
+            .iter()
+            .map(outbox_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        messages.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(messages)
+    }
+
+    async fn finish_delivery(&self, id: &str, outcome: DeliveryOutcome) -> StoreResult<()> {
+        let q = match &outcome {
+            DeliveryOutcome::Delivered { at } => sqlx::query(
+                "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2,
+                 last_error = NULL WHERE id = ?1 AND state = 'pending'",
+            )
+            .bind(id)
+            .bind(at.as_second()),
+            DeliveryOutcome::Failed { error, retry_at } => sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
+                 state = CASE WHEN ?3 IS NULL THEN 'dead' ELSE 'pending' END,
+                 next_attempt_at = COALESCE(?3, next_attempt_at)
+                 WHERE id = ?1 AND state = 'pending'",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(retry_at.map(|t| t.as_second())),
+        };
+        q.execute(&self.writer).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn list_outbox(
+        &self,
+        state: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<OutboxMessage>> {
+        let after = numeric_cursor("outbox", &page.after)?;
+        let sql = format!(
+            "SELECT seq, {OUTBOX_COLUMNS} FROM outbox WHERE seq > ?1 AND (?2 IS NULL OR state = ?2)
+             ORDER BY seq LIMIT ?3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(state)
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>("seq").map_err(backend)?,
+                    outbox_from_row(row)?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let page = paginate(items, page.limit, "outbox", |(seq, _)| seq.to_string());
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, m)| m).collect(),
+            next: page.next,
+        })
+    }
+
+    async fn retry_delivery(
+        &self,
+        actor: &Actor,
+        id: &str,
+        at: Timestamp,
+    ) -> StoreResult<OutboxMessage> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let changed = sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, attempts = 0
+             WHERE id = ?1 AND state = 'dead'",
+        )
+        .bind(id)
+        .bind(at.as_second())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if changed > 0 {
+            audit(
+                &mut tx,
+                actor,
+                at,
+                "notification.retry",
+                id,
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "notification",
+                id: id.to_owned(),
+            })?;
+        let message = outbox_from_row(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(message)
+    }
+
+    async fn ticket_announcements(&self, ticket: &str) -> StoreResult<Vec<Announcement>> {
+        let rows = sqlx::query(
+            "SELECT key, ticket, kind, at, announced FROM announcements WHERE ticket = ?1 ORDER BY at, key",
+        )
+        .bind(ticket)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Announcement {
+                    key: row.try_get("key").map_err(backend)?,
+                    ticket: row.try_get("ticket").map_err(backend)?,
+                    kind: row.try_get("kind").map_err(backend)?,
+                    at: epoch(row.try_get("at").map_err(backend)?)?,
+                    announced: row.try_get("announced").map_err(backend)?,
+                })
+            })
+            .collect()
     }
 
     async fn list_audit(&self, page: &PageRequest) -> StoreResult<Page<AuditEntry>> {

@@ -8,6 +8,7 @@ async fn sqlite_passes_the_storage_story() {
     let store = SqliteStore::open_in(dir.path()).await.expect("open");
     accord_store::story::run(store.clone()).await;
     accord_store::story::events(store.clone()).await;
+    accord_store::story::notifications(store.clone()).await;
     store.close().await;
 
     // Everything the story wrote survives closing and reopening the file.

@@ -168,6 +168,66 @@ pub trait Store: Clone + Send + Sync + 'static {
         page: &PageRequest,
     ) -> impl Future<Output = StoreResult<Page<ClockRow>>> + Send;
 
+    /// The earliest instant a stored notice falls due, if any.
+    fn next_notice_due(&self) -> impl Future<Output = StoreResult<Option<Timestamp>>> + Send;
+
+    /// Notices due at or before `now`, earliest first.
+    fn due_notices(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<Notice>>> + Send;
+
+    /// Records facts once, with their messages, and drops their notices, in one
+    /// transaction. A fact already recorded (another watcher was first) is left as it
+    /// is and adds no message. Returns how many facts were new.
+    fn record_announcements(
+        &self,
+        facts: Vec<Announcement>,
+        messages: Vec<OutboxMessage>,
+    ) -> impl Future<Output = StoreResult<usize>> + Send;
+
+    /// The earliest instant a pending message is due, if any.
+    fn next_delivery_due(&self) -> impl Future<Output = StoreResult<Option<Timestamp>>> + Send;
+
+    /// Pending messages due at `now`, claimed until `lease_until` (so no other worker
+    /// takes them meanwhile; a crash leaves them to be tried again after the lease).
+    fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<OutboxMessage>>> + Send;
+
+    /// Records the outcome of one attempt.
+    fn finish_delivery(
+        &self,
+        id: &str,
+        outcome: DeliveryOutcome,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Messages, oldest first, optionally only those in `state`.
+    fn list_outbox(
+        &self,
+        state: Option<&str>,
+        page: &PageRequest,
+    ) -> impl Future<Output = StoreResult<Page<OutboxMessage>>> + Send;
+
+    /// Puts a dead message back to be delivered at `at` (audited). `NotFound` when no
+    /// message has that id; a message that is not dead is left as it is.
+    fn retry_delivery(
+        &self,
+        actor: &Actor,
+        id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = StoreResult<OutboxMessage>> + Send;
+
+    /// Recorded facts of a ticket, oldest first.
+    fn ticket_announcements(
+        &self,
+        ticket: &str,
+    ) -> impl Future<Output = StoreResult<Vec<Announcement>>> + Send;
+
     /// The audit log, oldest first.
     fn list_audit(
         &self,

@@ -224,12 +224,73 @@ pub struct ClockRow {
     pub target_seconds: i64,
 }
 
-/// A ticket's clocks as last derived, with its current customer.
+/// A ticket's clocks as last derived, with its current customer and the milestones of
+/// its clocks that are still to be announced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketClocks {
     pub ticket: String,
     pub customer: Option<String>,
     pub clocks: Vec<ClockRow>,
+    pub notices: Vec<Notice>,
+}
+
+/// A fact about a clock that is announced when it falls due (a warning, a breach, …):
+/// replaced with its ticket's clocks until it is announced, then kept as an
+/// [`Announcement`] for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// The idempotency key: the same fact always has the same key (DESIGN 4.3).
+    pub key: String,
+    pub ticket: String,
+    /// `clock.warning`, `clock.internal_breached`, `clock.breached`, `clock.escalated`.
+    pub kind: String,
+    pub due_at: Timestamp,
+    /// The message, without `id` and `at` (added when it is announced).
+    pub body: serde_json::Value,
+    /// The `notify` entries it goes to (`webhook:ID`, `team:ID`, `email:ADDRESS`, …).
+    pub targets: Vec<String>,
+}
+
+/// A fact recorded once: `announced` when its messages went to the outbox, not when it
+/// was learnt too late to announce (DESIGN 4.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Announcement {
+    pub key: String,
+    pub ticket: String,
+    pub kind: String,
+    pub at: Timestamp,
+    pub announced: bool,
+}
+
+/// One message to one concrete target (a channel or an address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxMessage {
+    /// The fact's key and the target: unique per delivery, stable across retries.
+    pub id: String,
+    pub fact: String,
+    pub target: String,
+    /// The JSON message as it is sent.
+    pub body: String,
+    /// `pending`, `delivered` or `dead`.
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered {
+        at: Timestamp,
+    },
+    /// Failed; tried again at `retry_at`, or dead (kept for an operator) when `None`.
+    Failed {
+        error: String,
+        retry_at: Option<Timestamp>,
+    },
 }
 
 /// Which clocks to list.

@@ -6,8 +6,9 @@ use accord_core::CustomerId;
 use jiff::Timestamp;
 
 use crate::{
-    Actor, ClockFilter, ClockRow, ConfigFile, Customer, NewToken, PageRequest, Scope, Store,
-    StoreError, StoredEvent, TicketClocks, TokenDigest, Viewer,
+    Actor, Announcement, ClockFilter, ClockRow, ConfigFile, Customer, DeliveryOutcome, NewToken,
+    Notice, OutboxMessage, PageRequest, Scope, Store, StoreError, StoredEvent, TicketClocks,
+    TokenDigest, Viewer,
 };
 
 fn at(s: &str) -> Timestamp {
@@ -349,6 +350,7 @@ pub async fn events<S: Store>(store: S) {
             TicketClocks {
                 ticket: "T-1".into(),
                 customer: Some("acme".into()),
+                notices: vec![],
                 clocks: vec![
                     clock(
                         "T-1",
@@ -362,6 +364,7 @@ pub async fn events<S: Store>(store: S) {
             TicketClocks {
                 ticket: "G-1".into(),
                 customer: Some("globex".into()),
+                notices: vec![],
                 clocks: vec![clock(
                     "G-1",
                     "first_response",
@@ -377,6 +380,7 @@ pub async fn events<S: Store>(store: S) {
         .put_ticket_clocks(vec![TicketClocks {
             ticket: "G-1".into(),
             customer: Some("globex".into()),
+            notices: vec![],
             clocks: vec![
                 clock(
                     "G-1",
@@ -524,7 +528,25 @@ pub async fn after_reopen<S: Store>(store: S) {
         .list_audit(&PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(log.items.len(), 6);
+    // Six from the main story, one from `notifications` (a dead message revived).
+    assert_eq!(log.items.len(), 7);
+    assert_eq!(
+        store
+            .ticket_announcements("N-1")
+            .await
+            .expect("facts survive a reopen")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_outbox(Some("delivered"), &PageRequest::default())
+            .await
+            .expect("outbox survives a reopen")
+            .items
+            .len(),
+        1
+    );
     let config = store.current_config().await.expect("config").expect("kept");
     assert_eq!(config.revision, 2);
     let bodies = store
@@ -533,4 +555,180 @@ pub async fn after_reopen<S: Store>(store: S) {
         .expect("events")
         .expect("kept");
     assert_eq!(bodies.len(), 2, "acknowledged events survive a reopen");
+}
+
+fn notice(key: &str, due: &str) -> Notice {
+    Notice {
+        key: key.to_owned(),
+        ticket: "N-1".into(),
+        kind: "clock.warning".into(),
+        due_at: at(due),
+        body: serde_json::json!({"type": "clock.warning", "ticket": "N-1"}),
+        targets: vec!["webhook:oncall".into(), "team:network".into()],
+    }
+}
+
+fn message(fact: &str, now: Timestamp) -> OutboxMessage {
+    OutboxMessage {
+        id: format!("{fact} webhook:oncall"),
+        fact: fact.to_owned(),
+        target: "webhook:oncall".into(),
+        body: format!("{{\"id\":\"{fact}\"}}"),
+        state: "pending".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        created_at: now,
+        delivered_at: None,
+    }
+}
+
+/// Notices, announcements and the outbox: each fact is recorded once, a re-derivation
+/// does not bring an announced fact back, deliveries are claimed, retried, die and are
+/// revived.
+pub async fn notifications<S: Store>(store: S) {
+    let put = |notices: Vec<Notice>| TicketClocks {
+        ticket: "N-1".into(),
+        customer: Some("acme".into()),
+        clocks: vec![],
+        notices,
+    };
+    assert_eq!(store.next_notice_due().await.expect("next"), None);
+    store
+        .put_ticket_clocks(vec![put(vec![
+            notice("N-1:a", "2026-11-02T10:00:00Z"),
+            notice("N-1:b", "2026-11-02T11:00:00Z"),
+        ])])
+        .await
+        .expect("notices");
+    assert_eq!(
+        store.next_notice_due().await.expect("next"),
+        Some(at("2026-11-02T10:00:00Z"))
+    );
+    let now = at("2026-11-02T10:30:00Z");
+    let due = store.due_notices(now, 10).await.expect("due");
+    assert_eq!(due, vec![notice("N-1:a", "2026-11-02T10:00:00Z")]);
+
+    let fact = Announcement {
+        key: "N-1:a".into(),
+        ticket: "N-1".into(),
+        kind: "clock.warning".into(),
+        at: at("2026-11-02T10:00:00Z"),
+        announced: true,
+    };
+    let new = store
+        .record_announcements(vec![fact.clone()], vec![message("N-1:a", now)])
+        .await
+        .expect("record");
+    assert_eq!(new, 1);
+    // A second watcher recording the same fact adds nothing.
+    let again = store
+        .record_announcements(vec![fact.clone()], vec![message("N-1:a", now)])
+        .await
+        .expect("record again");
+    assert_eq!(again, 0);
+    assert_eq!(
+        store.ticket_announcements("N-1").await.expect("facts"),
+        vec![fact]
+    );
+    // Re-deriving the ticket does not bring the announced fact back.
+    store
+        .put_ticket_clocks(vec![put(vec![
+            notice("N-1:a", "2026-11-02T10:00:00Z"),
+            notice("N-1:b", "2026-11-02T11:00:00Z"),
+        ])])
+        .await
+        .expect("notices again");
+    assert_eq!(
+        store.next_notice_due().await.expect("next"),
+        Some(at("2026-11-02T11:00:00Z"))
+    );
+
+    // Delivery: claimed for a lease, so a second claim meanwhile gets nothing.
+    let all = store
+        .list_outbox(None, &PageRequest::default())
+        .await
+        .expect("outbox");
+    assert_eq!(all.items.len(), 1, "one message despite two recordings");
+    let lease = at("2026-11-02T10:31:00Z");
+    let claimed = store.claim_deliveries(now, lease, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let id = claimed[0].id.clone();
+    assert!(
+        store
+            .claim_deliveries(now, lease, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // Once the lease has passed (the worker crashed), it is claimed again.
+    let later = at("2026-11-02T10:32:00Z");
+    assert_eq!(
+        store
+            .claim_deliveries(later, at("2026-11-02T10:33:00Z"), 10)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    store
+        .finish_delivery(
+            &id,
+            DeliveryOutcome::Failed {
+                error: "503".into(),
+                retry_at: Some(at("2026-11-02T10:40:00Z")),
+            },
+        )
+        .await
+        .expect("failed once");
+    assert_eq!(
+        store.next_delivery_due().await.expect("next"),
+        Some(at("2026-11-02T10:40:00Z"))
+    );
+    let retried = store
+        .claim_deliveries(at("2026-11-02T10:40:00Z"), at("2026-11-02T10:41:00Z"), 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        (retried[0].attempts, retried[0].last_error.as_deref()),
+        (1, Some("503"))
+    );
+    store
+        .finish_delivery(
+            &id,
+            DeliveryOutcome::Failed {
+                error: "refused".into(),
+                retry_at: None,
+            },
+        )
+        .await
+        .expect("dead");
+    let dead = store
+        .list_outbox(Some("dead"), &PageRequest::default())
+        .await
+        .expect("dead list");
+    assert_eq!(dead.items.len(), 1);
+    assert_eq!(store.next_delivery_due().await.expect("next"), None);
+    let revived = store
+        .retry_delivery(&Actor::Token("tok_admin".into()), &id, later)
+        .await
+        .expect("retry");
+    assert_eq!((revived.state.as_str(), revived.attempts), ("pending", 0));
+    let missing = store
+        .retry_delivery(&Actor::Token("tok_admin".into()), "nope", later)
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound { .. })));
+    let claimed = store
+        .claim_deliveries(later, lease, 10)
+        .await
+        .expect("claim");
+    store
+        .finish_delivery(&claimed[0].id, DeliveryOutcome::Delivered { at: later })
+        .await
+        .expect("delivered");
+    let delivered = store
+        .list_outbox(Some("delivered"), &PageRequest::default())
+        .await
+        .expect("delivered list");
+    assert_eq!(delivered.items[0].delivered_at, Some(later));
 }
