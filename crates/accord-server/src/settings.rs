@@ -40,6 +40,13 @@ max_body_bytes = 33554432
 #                                                             (ACCORD_DATABASE_URL)
 # database_url = "sqlite:///var/lib/accord/accord.db"
 
+# Notifications (webhooks, chat): seconds to wait after a failed delivery, doubled
+# after each further failure (with jitter, at most an hour), and the attempts before a
+# message is dead (listed at /v1/notifications?state=dead, retried from there).
+#                                   (ACCORD_DELIVERY_RETRY_SECONDS, ACCORD_DELIVERY_ATTEMPTS)
+delivery_retry_seconds = 5.0
+delivery_attempts = 8
+
 # The first admin token is created on first start and printed once. To choose it
 # instead (automated installs), set ACCORD_ADMIN_TOKEN before the first start; it is
 # never read from this file.
@@ -64,6 +71,10 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `ACCORD_ADMIN_TOKEN`: used only on the very first start.
     pub admin_token: Option<SecretString>,
+    /// Seconds to wait after a failed delivery; doubled after each further failure.
+    pub delivery_retry_seconds: f64,
+    /// Attempts before a message is dead (listed at `/v1/notifications?state=dead`).
+    pub delivery_attempts: u32,
 }
 
 impl Default for Settings {
@@ -76,6 +87,8 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             max_body_bytes: 32 * 1024 * 1024,
             admin_token: None,
+            delivery_retry_seconds: 5.0,
+            delivery_attempts: 8,
         }
     }
 }
@@ -90,6 +103,8 @@ struct FileSettings {
     log: Option<String>,
     log_format: Option<LogFormat>,
     max_body_bytes: Option<usize>,
+    delivery_retry_seconds: Option<f64>,
+    delivery_attempts: Option<u32>,
 }
 
 /// Values given as command-line flags.
@@ -113,6 +128,15 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// How the courier retries, from these settings.
+    pub fn delivery(&self) -> crate::notify::DeliverySettings {
+        crate::notify::DeliverySettings {
+            retry_base: std::time::Duration::from_secs_f64(self.delivery_retry_seconds),
+            attempts: self.delivery_attempts,
+            ..Default::default()
+        }
+    }
+
     /// Loads the layers. `env` looks up a variable (the real environment in the binary, a
     /// map in tests).
     pub fn load(
@@ -144,6 +168,12 @@ impl Settings {
         if let Some(v) = file.max_body_bytes {
             s.max_body_bytes = v;
         }
+        if let Some(v) = file.delivery_retry_seconds {
+            s.delivery_retry_seconds = v;
+        }
+        if let Some(v) = file.delivery_attempts {
+            s.delivery_attempts = v;
+        }
 
         if let Some(v) = env("ACCORD_LISTEN") {
             s.listen = parse_env(
@@ -174,12 +204,34 @@ impl Settings {
         if let Some(v) = env("ACCORD_MAX_BODY_BYTES") {
             s.max_body_bytes = parse_env("ACCORD_MAX_BODY_BYTES", v, "a number of bytes")?;
         }
+        if let Some(v) = env("ACCORD_DELIVERY_RETRY_SECONDS") {
+            s.delivery_retry_seconds =
+                parse_env("ACCORD_DELIVERY_RETRY_SECONDS", v, "a number of seconds")?;
+        }
+        if let Some(v) = env("ACCORD_DELIVERY_ATTEMPTS") {
+            s.delivery_attempts = parse_env("ACCORD_DELIVERY_ATTEMPTS", v, "a whole number")?;
+        }
         if let Some(v) = env("ACCORD_ADMIN_TOKEN") {
             s.admin_token = Some(v.into());
         }
 
         if let Some(v) = flags.listen {
             s.listen = v;
+        }
+        if !(s.delivery_retry_seconds.is_finite() && s.delivery_retry_seconds > 0.0) {
+            return Err(SettingsError::File {
+                path: "delivery_retry_seconds".into(),
+                message: format!(
+                    "must be a positive number of seconds (got {})",
+                    s.delivery_retry_seconds
+                ),
+            });
+        }
+        if s.delivery_attempts == 0 {
+            return Err(SettingsError::File {
+                path: "delivery_attempts".into(),
+                message: "must be at least 1".into(),
+            });
         }
         Ok(s)
     }
@@ -259,6 +311,8 @@ mod tests {
         assert_eq!(file.log.as_deref(), Some(d.log.as_str()));
         assert_eq!(file.log_format, Some(d.log_format));
         assert_eq!(file.max_body_bytes, Some(d.max_body_bytes));
+        assert_eq!(file.delivery_retry_seconds, Some(d.delivery_retry_seconds));
+        assert_eq!(file.delivery_attempts, Some(d.delivery_attempts));
         assert!(file.database_url.is_none());
     }
 

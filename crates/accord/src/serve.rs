@@ -171,6 +171,7 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
         println!("Press Ctrl-C to stop.");
     }
 
+    let _notifications = state.start_notifications(settings.delivery());
     let router = accord_server::router(state, settings.max_body_bytes);
     accord_server::serve(listener, router, accord_server::shutdown_signal()).await?;
     store.close().await;

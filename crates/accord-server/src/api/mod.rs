@@ -4,6 +4,7 @@ mod audit;
 pub mod config;
 mod customers;
 pub mod events;
+mod notifications;
 mod ops;
 mod tokens;
 
@@ -47,6 +48,8 @@ use crate::error::{ApiError, FieldError, Problem};
         events::get_ticket,
         events::list_clocks,
         audit::list_audit,
+        notifications::list_notifications,
+        notifications::retry_notification,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
@@ -57,6 +60,7 @@ use crate::error::{ApiError, FieldError, Problem};
         (name = "config", description = "SLA-as-code: apply, export, and what it declares"),
         (name = "tickets", description = "Ticket events in, clocks out"),
         (name = "audit", description = "Who changed what (admin)"),
+        (name = "notifications", description = "Warnings, breaches and escalations sent, waiting or dead (admin)"),
     )
 )]
 pub struct ApiDoc;
@@ -107,6 +111,14 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/v1/tickets/{id}", get(events::get_ticket::<S>))
         .route("/v1/clocks", get(events::list_clocks::<S>))
         .route("/v1/audit", get(audit::list_audit::<S>))
+        .route(
+            "/v1/notifications",
+            get(notifications::list_notifications::<S>),
+        )
+        .route(
+            "/v1/notifications/{id}/retry",
+            axum::routing::post(notifications::retry_notification::<S>),
+        )
 }
 
 /// `?limit=&after=` on every list.

@@ -52,6 +52,12 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::open(store.clone()).await.unwrap();
+    // Fast retries so a failed delivery is tried again within the test.
+    let notifications = state.start_notifications(accord_server::notify::DeliverySettings {
+        retry_base: std::time::Duration::from_millis(200),
+        attempts: 3,
+        timeout: std::time::Duration::from_secs(1),
+    });
     let router = accord_server::router(state, TEST_BODY_LIMIT);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -60,6 +66,10 @@ pub async fn start(
         })
         .await
         .unwrap();
+        // Stopped like a killed process: the watcher and courier end wherever they are.
+        for n in notifications {
+            n.abort();
+        }
         store.close().await;
     });
     (url, admin, stop, task)
@@ -76,6 +86,14 @@ impl TestApp {
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(&body)
             .send()
             .await
             .unwrap()

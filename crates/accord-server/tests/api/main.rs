@@ -8,5 +8,6 @@ mod config;
 mod errors;
 mod events;
 mod helpers;
+mod notify;
 mod ops;
 mod restart;

@@ -1,0 +1,296 @@
+//! Warnings and breaches reach a real webhook receiver on loopback: signed, once per
+//! fact, redelivered with the same id after a failure, and listed in the outbox.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{Hmac, KeyInit, Mac};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::helpers::spawn_app;
+
+const SECRET: &str = "s3cret-for-tests";
+
+/// What the receiver saw: each request's body, whether its signature was right, and
+/// the status it answered.
+#[derive(Default)]
+struct Received {
+    requests: Vec<(Value, bool, u16)>,
+    /// Answer 503 to this many requests first.
+    fail_first: usize,
+}
+
+async fn receiver(fail_first: usize) -> (String, Arc<Mutex<Received>>) {
+    let seen = Arc::new(Mutex::new(Received {
+        fail_first,
+        ..Default::default()
+    }));
+    let state = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let state = state.clone();
+            async move {
+                let signed = headers
+                    .get("accord-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|sig| signature_ok(sig, &body));
+                let mut seen = state.lock().unwrap();
+                let status = if seen.fail_first > 0 {
+                    seen.fail_first -= 1;
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::NO_CONTENT
+                };
+                let value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                seen.requests.push((value, signed, status.as_u16()));
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+/// `t=<secs>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, checked independently of the
+/// server's code.
+fn signature_ok(header: &str, body: &str) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", x)) => t = Some(x),
+            Some(("v1", x)) => v1 = Some(x),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    hex::decode(v1).is_ok_and(|sig| mac.verify_slice(&sig).is_ok())
+}
+
+fn config(url: &str, secret_file: &str) -> String {
+    format!(
+        "\
+kind: team
+id: desk
+name: Service desk
+notify: [webhook:oncall]
+---
+kind: channel
+id: oncall
+type: webhook
+url: {url}
+secret: {{file: {secret_file}}}
+---
+kind: agreement
+type: sla
+id: std
+calendar: 24x7
+objectives:
+  - id: first
+    metric: first_response
+    target: 30m
+    warn_at: [50%]
+    notify: [team:desk]
+"
+    )
+}
+
+#[tokio::test]
+async fn a_breach_reaches_the_webhook_once_signed_and_is_redelivered_after_a_failure() {
+    let mut app = spawn_app().await;
+    let (url, seen) = receiver(1).await;
+    let secret = app.data.path().join("hook-secret");
+    std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+    app.apply(&[("accord.yaml", &config(&url, secret.to_str().unwrap()))])
+        .await;
+
+    // Created 29 min 57 s ago: the 50% warning was passed 15 min ago (announced at once,
+    // being less than a day old), the breach falls due in 3 s.
+    #[allow(clippy::disallowed_methods)]
+    let now = Timestamp::now();
+    // Event times are whole seconds.
+    let created = Timestamp::from_second(now.as_second() - (30 * 60 - 3)).unwrap();
+    let response = app
+        .post_json(
+            "/v1/events",
+            &app.admin,
+            json!([{"id": "e1", "ticket": "T-1", "at": created.to_string(), "type": "created"}]),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+
+    // Wait for both facts to be delivered.
+    let delivered = |seen: &Received| {
+        seen.requests
+            .iter()
+            .filter(|(_, _, status)| *status < 300)
+            .map(|(body, _, _)| body["type"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..100 {
+        if delivered(&seen.lock().unwrap()).len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Give a repeat, if there were to be one, the time to show.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    let seen = snapshot(&seen);
+    let mut kinds = delivered(&seen);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["clock.breached", "clock.warning"],
+        "{:?}",
+        seen.requests
+    );
+    assert!(
+        seen.requests.iter().all(|(_, signed, _)| *signed),
+        "every request is signed"
+    );
+    // The first request failed; the same message (same id) came again.
+    let (first, _, status) = &seen.requests[0];
+    assert_eq!(*status, 503);
+    let again: Vec<&Value> = seen
+        .requests
+        .iter()
+        .skip(1)
+        .filter(|(b, _, _)| b["id"] == first["id"])
+        .map(|(b, _, _)| b)
+        .collect();
+    assert_eq!(again, vec![first], "redelivered once, unchanged");
+
+    let breach = seen
+        .requests
+        .iter()
+        .map(|(b, _, _)| b)
+        .find(|b| b["type"] == "clock.breached")
+        .unwrap();
+    assert_eq!(breach["id"], "T-1:sla:first_response:1:breach");
+    assert_eq!(breach["ticket"], "T-1");
+    assert_eq!(breach["objective"], "first");
+    let deadline = (created + SignedDuration::from_secs(1800)).to_string();
+    assert_eq!(breach["at"], deadline.as_str());
+    assert_eq!(breach["deadline"], deadline.as_str());
+    let warning = seen
+        .requests
+        .iter()
+        .map(|(b, _, _)| b)
+        .find(|b| b["type"] == "clock.warning")
+        .unwrap();
+    assert_eq!(warning["threshold"], 0.5);
+    assert_eq!(
+        warning["at"],
+        (created + SignedDuration::from_secs(900))
+            .to_string()
+            .as_str()
+    );
+
+    // The outbox lists both as delivered.
+    let outbox: Value = app
+        .get("/v1/notifications?state=delivered", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = outbox["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{outbox}");
+    assert!(items.iter().all(|m| m["target"] == "webhook:oncall"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_receiver_that_keeps_failing_leaves_a_dead_letter_that_can_be_retried() {
+    let mut app = spawn_app().await;
+    // Three attempts in the tests' settings: all fail, then the receiver recovers.
+    let (url, seen) = receiver(3).await;
+    let secret = app.data.path().join("hook-secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    app.apply(&[("accord.yaml", &config(&url, secret.to_str().unwrap()))])
+        .await;
+    #[allow(clippy::disallowed_methods)]
+    let created = Timestamp::now() - SignedDuration::from_secs(20 * 60);
+    let response = app
+        .post_json(
+            "/v1/events",
+            &app.admin,
+            json!([{"id": "e1", "ticket": "T-9", "at": created.to_string(), "type": "created"}]),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+
+    let mut dead = Value::Null;
+    for _ in 0..100 {
+        dead = app
+            .get("/v1/notifications?state=dead", &app.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !dead["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let item = &dead["items"][0];
+    assert_eq!(item["attempts"], 3, "{dead}");
+    assert!(
+        item["last_error"].as_str().unwrap().contains("503"),
+        "{dead}"
+    );
+    let id = item["id"].as_str().unwrap().to_owned();
+
+    let bad_state = app.get("/v1/notifications?state=lost", &app.admin).await;
+    assert_eq!(bad_state.status(), 422);
+
+    let path = format!("/v1/notifications/{}/retry", urlencode(&id));
+    let retried = app.post_json(&path, &app.admin, json!({})).await;
+    assert_eq!(retried.status(), 200);
+    for _ in 0..50 {
+        if seen.lock().unwrap().requests.iter().any(|r| r.2 < 300) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = snapshot(&seen);
+    assert_eq!(seen.requests.len(), 4, "three failures, then the retry");
+    assert_eq!(seen.requests[3].2, 204);
+    assert_eq!(
+        seen.requests[3].0["id"],
+        "T-9:sla:first_response:1:warning:50%"
+    );
+
+    let missing = app
+        .post_json("/v1/notifications/nope/retry", &app.admin, json!({}))
+        .await;
+    assert_eq!(missing.status(), 404);
+    app.stop().await;
+}
+
+/// A copy of what the receiver saw, so no lock is held across an await.
+fn snapshot(seen: &Mutex<Received>) -> Received {
+    Received {
+        requests: seen.lock().unwrap().requests.clone(),
+        fail_first: 0,
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
