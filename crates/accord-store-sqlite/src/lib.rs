@@ -883,10 +883,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?;
-        let time = |v: Option<i64>| -> StoreResult<Option<Timestamp>> {
-            v.map(|s| Timestamp::from_second(s).map_err(|_| corrupt("instant", &s.to_string())))
-                .transpose()
-        };
+        let time = |v: Option<i64>| v.map(epoch).transpose();
         let mut items = Vec::with_capacity(rows.len());
         for row in &rows {
             let cycle: i64 = row.try_get("cycle").map_err(backend)?;

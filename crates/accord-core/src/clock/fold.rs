@@ -180,6 +180,10 @@ struct Clock<'c> {
 }
 
 impl Clock<'_> {
+    fn has_reached(&self, milestone: Milestone) -> bool {
+        self.reached.iter().any(|(m, _)| *m == milestone)
+    }
+
     fn open(&self) -> bool {
         self.stopped_at.is_none()
     }
@@ -345,7 +349,7 @@ impl<'c> Ticket<'c> {
                 for (milestone, threshold) in c.thresholds() {
                     if threshold > clock.elapsed
                         && threshold <= clock.elapsed + gained
-                        && !clock.reached.iter().any(|(m, _)| *m == milestone)
+                        && !clock.has_reached(milestone)
                         && let Ok(at) = c
                             .calendar
                             .add_seconds(clock.since, threshold - clock.elapsed)
@@ -433,9 +437,7 @@ impl<'c> Ticket<'c> {
                 }
                 // Thresholds of the new objective already passed are passed at the change.
                 for (milestone, threshold) in new.thresholds() {
-                    if threshold <= clock.elapsed
-                        && !clock.reached.iter().any(|(m, _)| *m == milestone)
-                    {
+                    if threshold <= clock.elapsed && !clock.has_reached(milestone) {
                         clock.reached.push((milestone, t));
                     }
                 }
@@ -696,7 +698,7 @@ pub fn fold_ticket<'e>(
             if running && let Some(current) = c.current.as_ref() {
                 let ahead = current
                     .thresholds()
-                    .filter(|(m, _)| !c.reached.iter().any(|(r, _)| r == m))
+                    .filter(|(m, _)| !c.has_reached(*m))
                     .chain(std::iter::once((Milestone::Breach, current.target)));
                 for (milestone, threshold) in ahead {
                     if threshold > c.elapsed
