@@ -39,7 +39,8 @@ pub struct AppState<S> {
     pub metrics: PrometheusHandle,
     /// The SLA-as-code in force.
     pub config: live_config::ConfigHandle,
-    /// Clock derivations still running after their events were acknowledged.
+    /// The clock deriver: derivations queued or running after their events were
+    /// acknowledged.
     pub pending: ticket_clocks::Pending,
     /// Wakes the watcher and the courier ([`notify`]).
     pub wake: notify::Wake,
@@ -63,10 +64,13 @@ impl<S: Store> AppState<S> {
         let config = live_config::ConfigHandle::default();
         config.load_from(&store).await?;
         let wake = notify::Wake::default();
-        let pending = ticket_clocks::Pending::new(wake.clocks_changed.clone());
+        let pending = ticket_clocks::Pending::start(
+            store.clone(),
+            config.clone(),
+            wake.clocks_changed.clone(),
+        );
         // A restart re-derives every clock (one cut short by a stop is then current again).
-        let tickets = store.ticket_ids().await?;
-        pending.spawn(store.clone(), config.get(), tickets);
+        pending.derive(store.ticket_ids().await?);
         Ok(Self {
             store,
             metrics: telemetry::prometheus(),

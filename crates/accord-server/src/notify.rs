@@ -60,7 +60,16 @@ pub struct Wake {
 
 /// The notices of one ticket's clocks: every milestone not yet announced (the store
 /// drops those already recorded).
-pub fn notices(config: &Config, customer: Option<&str>, clocks: &[ClockResult]) -> Vec<Notice> {
+pub fn notices(
+    config: &Config,
+    customer: Option<&str>,
+    clocks: &[ClockResult],
+    now: Timestamp,
+) -> Vec<Notice> {
+    // A fact further back than the announce window is never announced, whenever it is
+    // derived: an imported history (or a ticket re-derived after a long stop) keeps no
+    // notice for it, so old facts cost nothing to store or to record.
+    let oldest = now - ANNOUNCE_WINDOW;
     let mut out = Vec::new();
     for c in clocks {
         let Some(objective) = objective_of(config, c) else {
@@ -71,7 +80,7 @@ pub fn notices(config: &Config, customer: Option<&str>, clocks: &[ClockResult]) 
             .iter()
             .find(|m| m.milestone == Milestone::Breach)
             .map(|m| m.at);
-        for m in &c.milestones {
+        for m in c.milestones.iter().filter(|m| m.at >= oldest) {
             let (kind, threshold, targets, level) = match m.milestone {
                 Milestone::Warning(p) => (
                     "clock.warning",

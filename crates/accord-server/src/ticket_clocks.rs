@@ -9,56 +9,134 @@ use accord_core::clock::{self, ClockResult, Event};
 use accord_core::policy::{Config, TicketFacts};
 use accord_store::{ClockRow, Store, StoreError, TicketClocks, Viewer};
 
-/// Derivations of clocks under way: events are acknowledged once durable, and their
-/// tickets' clocks are derived right after, in the background; readers of stored clocks
-/// wait for those to finish, so they never see clocks older than an acknowledged event.
-#[derive(Debug, Clone, Default)]
-pub struct Pending(
-    std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>,
+/// Tickets derived per transaction: large enough that a batch costs one commit, small
+/// enough that a re-derivation of every ticket (after a restart) never holds them all.
+const DERIVE_CHUNK: usize = 2_000;
+
+/// How long the deriver lets queued tickets gather before it starts a round: the bound
+/// it adds to how soon a reader sees new clocks.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// The clock deriver: events are acknowledged once durable, and their tickets' clocks
+/// are derived right after by one background task. Tickets queued while it works are
+/// merged, so a ticket touched by many batches under load is folded once, and no two
+/// derivations of one ticket race (an older result can never overwrite a newer one).
+/// Readers of stored clocks wait for the queue to drain ([`Pending::settled`]), so they
+/// never see clocks older than an acknowledged event.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    queue: std::sync::Arc<Queue>,
+    /// Dropped with the last handle, which ends the deriver.
+    _alive: std::sync::Arc<tokio::sync::watch::Sender<()>>,
+}
+
+#[derive(Debug)]
+struct Queue {
+    /// Tickets waiting, merged.
+    waiting: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Requests not yet finished (queued or being derived).
+    outstanding: std::sync::atomic::AtomicUsize,
+    /// Wakes the deriver.
+    work: tokio::sync::Notify,
+    /// Tells [`Pending::settled`] waiters that the queue drained.
+    drained: tokio::sync::Notify,
     /// Told each time stored clocks changed (the watcher re-plans).
-    std::sync::Arc<tokio::sync::Notify>,
-);
+    clocks_changed: std::sync::Arc<tokio::sync::Notify>,
+}
 
 impl Pending {
-    /// Derivations that tell `clocks_changed` when they stored clocks.
-    pub fn new(clocks_changed: std::sync::Arc<tokio::sync::Notify>) -> Self {
-        Pending(Default::default(), clocks_changed)
+    /// Starts the deriver for `store`; it folds with the configuration in force when it
+    /// runs, and stops once every handle is dropped.
+    pub fn start<S: Store>(
+        store: S,
+        config: crate::live_config::ConfigHandle,
+        clocks_changed: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Self {
+        let queue = std::sync::Arc::new(Queue {
+            waiting: Default::default(),
+            outstanding: Default::default(),
+            work: Default::default(),
+            drained: Default::default(),
+            clocks_changed,
+        });
+        let (alive, handles_gone) = tokio::sync::watch::channel(());
+        tokio::spawn(run_deriver(queue.clone(), handles_gone, store, config));
+        Pending {
+            queue,
+            _alive: std::sync::Arc::new(alive),
+        }
     }
 
-    /// Derives `tickets`' clocks in the background.
-    pub fn spawn<S: Store>(
-        &self,
-        store: S,
-        config: std::sync::Arc<crate::live_config::LiveConfig>,
-        tickets: Vec<String>,
-    ) {
+    /// Queues `tickets` for derivation.
+    pub fn derive(&self, tickets: Vec<String>) {
         use std::sync::atomic::Ordering;
         if tickets.is_empty() {
             return;
         }
-        self.0.0.fetch_add(1, Ordering::SeqCst);
-        let pending = self.clone();
-        tokio::spawn(async move {
-            refresh(&store, &config.config, &tickets, crate::wall_clock::now()).await;
-            pending.1.notify_one();
-            if pending.0.0.fetch_sub(1, Ordering::SeqCst) == 1 {
-                pending.0.1.notify_waiters();
-            }
-        });
+        let mut waiting = lock(&self.queue.waiting);
+        // Counted under the lock the deriver takes the tickets under, so a round never
+        // counts a request whose tickets it did not take.
+        self.queue.outstanding.fetch_add(1, Ordering::SeqCst);
+        waiting.extend(tickets);
+        drop(waiting);
+        self.queue.work.notify_one();
     }
 
-    /// Waits until no derivation is under way (at most `limit`).
+    /// Waits until no derivation is queued or under way (at most `limit`).
     pub async fn settled(&self, limit: std::time::Duration) {
         use std::sync::atomic::Ordering;
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            let notified = self.0.1.notified();
-            if self.0.0.load(Ordering::SeqCst) == 0 {
+            let drained = self.queue.drained.notified();
+            if self.queue.outstanding.load(Ordering::SeqCst) == 0 {
                 return;
             }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            if tokio::time::timeout_at(deadline, drained).await.is_err() {
                 return;
             }
+        }
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn run_deriver<S: Store>(
+    q: std::sync::Arc<Queue>,
+    mut handles_gone: tokio::sync::watch::Receiver<()>,
+    store: S,
+    config: crate::live_config::ConfigHandle,
+) {
+    use std::sync::atomic::Ordering;
+    loop {
+        let notified = q.work.notified();
+        if lock(&q.waiting).is_empty() {
+            tokio::select! {
+                () = notified => continue,
+                // Every handle dropped (a stopped server): nothing can queue work again.
+                Err(_) = handles_gone.changed() => return,
+            }
+        }
+        drop(notified);
+        // Let a burst gather: under load, tickets of several batches are derived in
+        // one transaction (a ticket in more than one of them, once).
+        tokio::time::sleep(GATHER).await;
+        let (taken, tickets) = {
+            let mut waiting = lock(&q.waiting);
+            (
+                q.outstanding.load(Ordering::SeqCst),
+                std::mem::take(&mut *waiting),
+            )
+        };
+        let tickets: Vec<String> = tickets.into_iter().collect();
+        for chunk in tickets.chunks(DERIVE_CHUNK) {
+            let config = config.get();
+            refresh(&store, &config.config, chunk, crate::wall_clock::now()).await;
+            q.clocks_changed.notify_one();
+        }
+        if taken > 0 && q.outstanding.fetch_sub(taken, Ordering::SeqCst) == taken {
+            q.drained.notify_waiters();
         }
     }
 }
@@ -125,7 +203,7 @@ pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], n
                 let d = derive(config, &ticket, events, now);
                 let clocks = rows(&d.clocks, &d.facts.team);
                 let notices =
-                    crate::notify::notices(config, d.facts.customer.as_deref(), &d.clocks);
+                    crate::notify::notices(config, d.facts.customer.as_deref(), &d.clocks, now);
                 derived.push(TicketClocks {
                     ticket,
                     customer: d.facts.customer.map(String::from),

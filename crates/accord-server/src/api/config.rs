@@ -269,15 +269,17 @@ pub async fn apply_files<S: Store>(
         .apply_config(actor, files.clone(), customers, summary, now)
         .await?;
     tracing::info!(revision, changes = changes.len(), "configuration applied");
-    // Every clock is a function of the configuration: derive them all again.
-    let tickets = app.store.ticket_ids().await?;
-    crate::ticket_clocks::refresh(&app.store, &loaded.config, &tickets, now).await;
     app.config.set(LiveConfig {
         revision: Some(revision),
         applied_at: Some(now),
         files,
         config: loaded.config,
     });
+    // Every clock is a function of the configuration: derive them all again (through
+    // the deriver, so no derivation under the old configuration lands after these),
+    // and answer once they are stored.
+    app.pending.derive(app.store.ticket_ids().await?);
+    app.pending.settled(CONFIG_SETTLE_LIMIT).await;
     Ok(ApplyOutcome {
         revision: Some(revision),
         applied: true,
@@ -285,6 +287,10 @@ pub async fn apply_files<S: Store>(
         warnings,
     })
 }
+
+/// How long applying a configuration waits for every clock to be derived again before
+/// answering (the derivation goes on in the background past it).
+const CONFIG_SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The configuration in force, as the files applied (what `accord export` writes).
 #[utoipa::path(get, path = "/v1/config", tag = "config", security(("bearer" = [])),

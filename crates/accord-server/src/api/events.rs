@@ -205,8 +205,7 @@ pub async fn ingest<S: Store>(
     let outcome = app.store.ingest_events(stored).await?;
     metrics::counter!("accord_events_accepted_total").increment(outcome.accepted as u64);
     // Acknowledged once durable; the clocks follow at once, in the background.
-    app.pending
-        .spawn(app.store.clone(), app.config.get(), outcome.tickets);
+    app.pending.derive(outcome.tickets);
     Ok(IngestAnswer {
         accepted: outcome.accepted,
         duplicates: outcome.duplicates,

@@ -120,11 +120,14 @@ async fn a_breach_reaches_the_webhook_once_signed_and_is_redelivered_after_a_fai
     let now = Timestamp::now();
     // Event times are whole seconds.
     let created = Timestamp::from_second(now.as_second() - (30 * 60 - 3)).unwrap();
+    // History: a ticket that breached three days ago announces nothing now.
+    let old = now - SignedDuration::from_hours(72);
     let response = app
         .post_json(
             "/v1/events",
             &app.admin,
-            json!([{"id": "e1", "ticket": "T-1", "at": created.to_string(), "type": "created"}]),
+            json!([{"id": "e1", "ticket": "T-1", "at": created.to_string(), "type": "created"},
+                   {"id": "e0", "ticket": "T-OLD", "at": old.to_string(), "type": "created"}]),
         )
         .await;
     assert_eq!(response.status(), 202);
@@ -178,6 +181,10 @@ async fn a_breach_reaches_the_webhook_once_signed_and_is_redelivered_after_a_fai
         .find(|b| b["type"] == "clock.breached")
         .unwrap();
     assert_eq!(breach["id"], "T-1:sla:first_response:1:breach");
+    assert!(
+        seen.requests.iter().all(|(b, _, _)| b["ticket"] == "T-1"),
+        "nothing about the old ticket"
+    );
     assert_eq!(breach["ticket"], "T-1");
     assert_eq!(breach["objective"], "first");
     let deadline = (created + SignedDuration::from_secs(1800)).to_string();
