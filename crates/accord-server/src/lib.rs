@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod email;
 pub mod error;
 pub mod extract;
 pub mod live_config;

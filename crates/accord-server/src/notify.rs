@@ -30,8 +30,8 @@ use crate::wall_clock;
 /// A fact learnt more than this long after it happened is recorded, not announced.
 pub const ANNOUNCE_WINDOW: SignedDuration = SignedDuration::from_hours(24);
 
-/// How the courier retries.
-#[derive(Debug, Clone, Copy)]
+/// How the courier delivers.
+#[derive(Debug, Clone)]
 pub struct DeliverySettings {
     /// The wait after the first failed attempt; it doubles with each further one.
     pub retry_base: Duration,
@@ -39,6 +39,8 @@ pub struct DeliverySettings {
     pub attempts: u32,
     /// How long one attempt may take.
     pub timeout: Duration,
+    /// Sends `email:` targets; without it they fail (and end as dead letters).
+    pub mailer: Option<Arc<crate::email::Mailer>>,
 }
 
 impl Default for DeliverySettings {
@@ -47,6 +49,7 @@ impl Default for DeliverySettings {
             retry_base: Duration::from_secs(5),
             attempts: 8,
             timeout: Duration::from_secs(10),
+            mailer: None,
         }
     }
 }
@@ -347,7 +350,14 @@ async fn deliver_loop<S: Store>(
         if !claimed.is_empty() {
             let live = config.get();
             for message in claimed {
-                let outcome = match deliver(&http, &live.config, &message).await {
+                let outcome = match deliver(
+                    &http,
+                    settings.mailer.as_deref(),
+                    &live.config,
+                    &message,
+                )
+                .await
+                {
                     Ok(()) => DeliveryOutcome::Delivered {
                         at: wall_clock::now(),
                     },
@@ -417,10 +427,9 @@ fn secret_of(channel: &ChannelDoc) -> Result<Option<Vec<u8>>, String> {
     Ok(None)
 }
 
-/// A one-line summary for chat channels.
-fn summary(body: &Value) -> String {
-    let s = |k: &str| body[k].as_str().unwrap_or("?").to_owned();
-    let what = match body["type"].as_str() {
+/// What happened, in a few words (`target breached`).
+pub fn what(body: &Value) -> String {
+    match body["type"].as_str() {
         Some("clock.warning") => format!(
             "{:.0}% of the target used",
             body["threshold"].as_f64().unwrap_or(0.0) * 100.0
@@ -430,12 +439,17 @@ fn summary(body: &Value) -> String {
         Some("clock.escalated") => format!("escalation level {}", body["level"]),
         Some(other) => other.to_owned(),
         None => "notice".into(),
-    };
+    }
+}
+
+/// A one-line summary (chat channels, e-mail).
+pub fn summary(body: &Value) -> String {
+    let s = |k: &str| body[k].as_str().unwrap_or("?").to_owned();
     format!(
         "Ticket {} ({}): {} — {} {} of {}",
         s("ticket"),
         body["customer"].as_str().unwrap_or("no customer"),
-        what,
+        what(body),
         s("metric").replace('_', " "),
         s("objective"),
         s("agreement"),
@@ -444,23 +458,23 @@ fn summary(body: &Value) -> String {
 
 async fn deliver(
     http: &reqwest::Client,
+    mailer: Option<&crate::email::Mailer>,
     config: &Config,
     message: &OutboxMessage,
 ) -> Result<(), String> {
     let target = message.target.as_str();
+    let email = |to: Vec<String>| async move {
+        let mailer =
+            mailer.ok_or_else(|| format!("{target}: no [smtp] server is set up to send e-mail"))?;
+        mailer.send(&message.id, &to, &message.body).await
+    };
     if let Some(address) = target.strip_prefix("email:")
         && address.contains('@')
     {
-        return Err(format!(
-            "e-mail to {address}: no [smtp] server is set up to send it"
-        ));
+        return email(vec![address.to_owned()]).await;
     }
     let channel = channel(config, target)
         .ok_or_else(|| format!("{target}: no such channel in the configuration"))?;
-    let url = channel
-        .url
-        .as_deref()
-        .ok_or_else(|| format!("channel {:?} has no url", channel.id.value))?;
     let body = match channel.channel_type {
         ChannelType::Webhook => message.body.clone(),
         ChannelType::Chat => {
@@ -468,12 +482,17 @@ async fn deliver(
             json!({ "text": summary(&parsed) }).to_string()
         }
         ChannelType::Email => {
-            return Err(format!(
-                "channel {:?}: no [smtp] server is set up to send e-mail",
-                channel.id.value
-            ));
+            let to = channel.to.clone().unwrap_or_default();
+            if to.is_empty() {
+                return Err(format!("channel {:?} has no `to`", channel.id.value));
+            }
+            return email(to).await;
         }
     };
+    let url = channel
+        .url
+        .as_deref()
+        .ok_or_else(|| format!("channel {:?} has no url", channel.id.value))?;
     let mut request = http
         .post(url)
         .header("content-type", "application/json")

@@ -47,6 +47,17 @@ max_body_bytes = 33554432
 delivery_retry_seconds = 5.0
 delivery_attempts = 8
 
+# E-mail notifications (`email:` targets) go through an SMTP server. Unset: e-mail
+# targets fail and end as dead letters. The password is never read from this file:
+# set ACCORD_SMTP_PASSWORD. Templates: put email.subject.txt, email.txt and/or
+# email.html (minijinja) in <data dir>/templates/ to replace the built-in ones.
+# [smtp]
+# host = "smtp.example.net"
+# port = 587                  # default: 587 for starttls, 465 for tls, 25 for none
+# from = "Accord <sla@example.net>"
+# user = "accord"
+# tls = "starttls"            # starttls | tls | none (a relay on this host only)
+
 # The first admin token is created on first start and printed once. To choose it
 # instead (automated installs), set ACCORD_ADMIN_TOKEN before the first start; it is
 # never read from this file.
@@ -75,6 +86,8 @@ pub struct Settings {
     pub delivery_retry_seconds: f64,
     /// Attempts before a message is dead (listed at `/v1/notifications?state=dead`).
     pub delivery_attempts: u32,
+    /// `[smtp]`, with the password from `ACCORD_SMTP_PASSWORD`.
+    pub smtp: Option<crate::email::SmtpSettings>,
 }
 
 impl Default for Settings {
@@ -89,6 +102,7 @@ impl Default for Settings {
             admin_token: None,
             delivery_retry_seconds: 5.0,
             delivery_attempts: 8,
+            smtp: None,
         }
     }
 }
@@ -105,6 +119,19 @@ struct FileSettings {
     max_body_bytes: Option<usize>,
     delivery_retry_seconds: Option<f64>,
     delivery_attempts: Option<u32>,
+    smtp: Option<FileSmtp>,
+}
+
+/// `[smtp]` as written in the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSmtp {
+    host: String,
+    port: Option<u16>,
+    from: String,
+    user: Option<String>,
+    #[serde(default)]
+    tls: crate::email::SmtpTls,
 }
 
 /// Values given as command-line flags.
@@ -128,13 +155,27 @@ pub enum SettingsError {
 }
 
 impl Settings {
-    /// How the courier retries, from these settings.
-    pub fn delivery(&self) -> crate::notify::DeliverySettings {
-        crate::notify::DeliverySettings {
+    /// How the courier delivers, from these settings: retries, and the mailer when
+    /// `[smtp]` is set (its templates read from `<data dir>/templates/`).
+    pub fn delivery(&self) -> Result<crate::notify::DeliverySettings, crate::email::EmailError> {
+        let defaults = crate::notify::DeliverySettings::default();
+        let mailer = self
+            .smtp
+            .as_ref()
+            .map(|smtp| {
+                crate::email::Mailer::new(
+                    smtp,
+                    Some(&self.data_dir.join("templates")),
+                    defaults.timeout,
+                )
+            })
+            .transpose()?;
+        Ok(crate::notify::DeliverySettings {
             retry_base: std::time::Duration::from_secs_f64(self.delivery_retry_seconds),
             attempts: self.delivery_attempts,
-            ..Default::default()
-        }
+            mailer: mailer.map(std::sync::Arc::new),
+            ..defaults
+        })
     }
 
     /// Loads the layers. `env` looks up a variable (the real environment in the binary, a
@@ -174,6 +215,21 @@ impl Settings {
         if let Some(v) = file.delivery_attempts {
             s.delivery_attempts = v;
         }
+        if let Some(v) = file.smtp {
+            use crate::email::SmtpTls;
+            s.smtp = Some(crate::email::SmtpSettings {
+                port: v.port.unwrap_or(match v.tls {
+                    SmtpTls::Starttls => 587,
+                    SmtpTls::Tls => 465,
+                    SmtpTls::None => 25,
+                }),
+                host: v.host,
+                from: v.from,
+                user: v.user,
+                password: None,
+                tls: v.tls,
+            });
+        }
 
         if let Some(v) = env("ACCORD_LISTEN") {
             s.listen = parse_env(
@@ -210,6 +266,11 @@ impl Settings {
         }
         if let Some(v) = env("ACCORD_DELIVERY_ATTEMPTS") {
             s.delivery_attempts = parse_env("ACCORD_DELIVERY_ATTEMPTS", v, "a whole number")?;
+        }
+        if let Some(v) = env("ACCORD_SMTP_PASSWORD")
+            && let Some(smtp) = &mut s.smtp
+        {
+            smtp.password = Some(v.into());
         }
         if let Some(v) = env("ACCORD_ADMIN_TOKEN") {
             s.admin_token = Some(v.into());
@@ -375,6 +436,46 @@ mod tests {
             err.to_string(),
             "environment variable ACCORD_LISTEN=\"nowhere\": expected an address and port such as 127.0.0.1:8080"
         );
+    }
+
+    #[test]
+    fn smtp_is_read_from_its_table_with_the_password_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            "[smtp]\nhost = \"mail.example.net\"\nfrom = \"Accord <sla@example.net>\"\nuser = \"accord\"\n",
+        )
+        .unwrap();
+        let data_dir = dir.path().to_str().unwrap();
+        let s = Settings::load(
+            &Flags::default(),
+            env(&[
+                ("ACCORD_DATA_DIR", data_dir),
+                ("ACCORD_SMTP_PASSWORD", "hunter2"),
+            ]),
+        )
+        .unwrap();
+        let smtp = s.smtp.as_ref().unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port), ("mail.example.net", 587));
+        assert_eq!(smtp.tls, crate::email::SmtpTls::Starttls);
+        assert_eq!(smtp.password.as_ref().unwrap().expose_secret(), "hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(s.delivery().unwrap().mailer.is_some());
+
+        let err =
+            parse_file("[smtp]\nhost = \"h\"\nfrom = \"a@b\"\npassword = \"x\"\n").unwrap_err();
+        assert!(
+            err.starts_with("line 4, column 1: unknown field `password`"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            "[smtp]\nhost = \"h\"\nfrom = \"not an address\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(&Flags::default(), env(&[("ACCORD_DATA_DIR", data_dir)])).unwrap();
+        let err = s.delivery().unwrap_err().to_string();
+        assert!(err.starts_with("[smtp] from: \"not an address\""), "{err}");
     }
 
     #[test]

@@ -171,7 +171,8 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
         println!("Press Ctrl-C to stop.");
     }
 
-    let _notifications = state.start_notifications(settings.delivery());
+    let delivery = settings.delivery()?;
+    let _notifications = state.start_notifications(delivery);
     let router = accord_server::router(state, settings.max_body_bytes);
     accord_server::serve(listener, router, accord_server::shutdown_signal()).await?;
     store.close().await;

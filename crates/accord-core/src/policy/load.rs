@@ -618,6 +618,27 @@ impl Checker<'_> {
                     &calendars,
                 );
             }
+            if c.channel_type == ChannelType::Email {
+                let to = c.to.as_deref().unwrap_or_default();
+                if to.is_empty() {
+                    self.errors.push(at(
+                        file,
+                        "to",
+                        &c.id,
+                        "an email channel needs `to`: the addresses it sends to",
+                    ));
+                }
+                for (i, address) in to.iter().enumerate() {
+                    if !address.contains('@') {
+                        self.errors.push(at(
+                            file,
+                            format!("to[{i}]"),
+                            &c.id,
+                            format!("{address:?} is not an e-mail address"),
+                        ));
+                    }
+                }
+            }
             if c.channel_type != ChannelType::Email && c.url.is_none() {
                 self.errors.push(at(
                     file,

@@ -122,6 +122,14 @@ fn typical_mistakes_are_reported_word_for_word() {
             "sla.yaml:8:22: objectives[0].internal_target: the internal target (45m) must be earlier than the target (30m)",
         ),
         (
+            "kind: channel\nid: lead\ntype: email\n",
+            "sla.yaml:2:5: to: an email channel needs `to`: the addresses it sends to",
+        ),
+        (
+            "kind: channel\nid: lead\ntype: email\nto: [lead.example.net]\n",
+            "sla.yaml:2:5: to[0]: \"lead.example.net\" is not an e-mail address",
+        ),
+        (
             "kind: agreement\ntype: ola\nid: a\nobjectives: []\n",
             "sla.yaml:3:5: team: an ola needs the `team` that promises it",
         ),

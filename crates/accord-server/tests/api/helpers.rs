@@ -23,7 +23,12 @@ pub const TEST_BODY_LIMIT: usize = 64 * 1024;
 
 /// Starts the server on a fresh database.
 pub async fn spawn_app() -> TestApp {
-    let data = tempfile::tempdir().unwrap();
+    spawn_app_in(tempfile::tempdir().unwrap()).await
+}
+
+/// Starts the server on a fresh database in `data`, with the `accord.toml` (and
+/// templates) a test put there.
+pub async fn spawn_app_in(data: tempfile::TempDir) -> TestApp {
     let (url, admin, stop, task) = start(data.path(), None).await;
     TestApp {
         url,
@@ -52,11 +57,18 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::open(store.clone()).await.unwrap();
-    // Fast retries so a failed delivery is tried again within the test.
+    // The data directory's settings (`[smtp]`, templates), with fast retries so a
+    // failed delivery is tried again within the test.
+    let flags = accord_server::settings::Flags {
+        data_dir: Some(dir.to_path_buf()),
+        ..Default::default()
+    };
+    let settings = accord_server::settings::Settings::load(&flags, |_| None).unwrap();
     let notifications = state.start_notifications(accord_server::notify::DeliverySettings {
         retry_base: std::time::Duration::from_millis(200),
         attempts: 3,
         timeout: std::time::Duration::from_secs(1),
+        ..settings.delivery().unwrap()
     });
     let router = accord_server::router(state, TEST_BODY_LIMIT);
     let (stop, stopped) = oneshot::channel::<()>();

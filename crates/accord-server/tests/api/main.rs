@@ -5,6 +5,7 @@
 
 mod auth;
 mod config;
+mod email;
 mod errors;
 mod events;
 mod helpers;
