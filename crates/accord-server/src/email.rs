@@ -40,12 +40,19 @@ pub struct SmtpSettings {
     pub tls: SmtpTls,
 }
 
-/// The templates, by file name under `<data dir>/templates/`.
-pub const TEMPLATE_FILES: [&str; 3] = ["email.subject.txt", "email.txt", "email.html"];
+/// The templates, by file name under `<data dir>/templates/`: the three parts of a
+/// notification e-mail, and the message to a customer about a breach (breach cases).
+pub const TEMPLATE_FILES: [&str; 4] = [
+    "email.subject.txt",
+    "email.txt",
+    "email.html",
+    "breach_customer.txt",
+];
 
 const DEFAULT_SUBJECT: &str = include_str!("../templates/email.subject.txt");
 const DEFAULT_TEXT: &str = include_str!("../templates/email.txt");
 const DEFAULT_HTML: &str = include_str!("../templates/email.html");
+const DEFAULT_BREACH_CUSTOMER: &str = include_str!("../templates/breach_customer.txt");
 
 /// A template or an SMTP setting that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -85,11 +92,12 @@ impl Templates {
     /// A template that does not compile is refused with its file and line.
     pub fn load(dir: Option<&Path>) -> Result<Self, EmailError> {
         let mut env = minijinja::Environment::new();
-        for (name, default) in
-            TEMPLATE_FILES
-                .iter()
-                .zip([DEFAULT_SUBJECT, DEFAULT_TEXT, DEFAULT_HTML])
-        {
+        for (name, default) in TEMPLATE_FILES.iter().zip([
+            DEFAULT_SUBJECT,
+            DEFAULT_TEXT,
+            DEFAULT_HTML,
+            DEFAULT_BREACH_CUSTOMER,
+        ]) {
             let path = dir.map(|d| d.join(name));
             let source = match &path {
                 Some(path) => match std::fs::read_to_string(path) {
@@ -136,6 +144,17 @@ impl Templates {
             text: render(TEMPLATE_FILES[1])?,
             html: render(TEMPLATE_FILES[2])?,
         })
+    }
+}
+
+impl Templates {
+    /// The message to the customer about a breach case (`breach_customer.txt`); the
+    /// context is the case as the API shows it.
+    pub fn customer_message(&self, case: &Value) -> Result<String, String> {
+        self.env
+            .get_template(TEMPLATE_FILES[3])
+            .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(case))))
+            .map_err(|e| format!("template {}: {e}", TEMPLATE_FILES[3]))
     }
 }
 

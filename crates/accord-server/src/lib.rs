@@ -45,6 +45,8 @@ pub struct AppState<S> {
     pub pending: ticket_clocks::Pending,
     /// Wakes the watcher and the courier ([`notify`]).
     pub wake: notify::Wake,
+    /// Templates in force (built in unless the data directory has its own).
+    pub templates: std::sync::Arc<email::Templates>,
 }
 
 impl<S: Clone> Clone for AppState<S> {
@@ -55,6 +57,7 @@ impl<S: Clone> Clone for AppState<S> {
             config: self.config.clone(),
             pending: self.pending.clone(),
             wake: self.wake.clone(),
+            templates: self.templates.clone(),
         }
     }
 }
@@ -78,6 +81,10 @@ impl<S: Store> AppState<S> {
             config,
             pending,
             wake,
+            templates: std::sync::Arc::new(
+                email::Templates::load(None)
+                    .map_err(|e| StoreError::Backend(format!("built-in templates: {e}")))?,
+            ),
         })
     }
 

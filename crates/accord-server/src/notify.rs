@@ -41,6 +41,8 @@ pub struct DeliverySettings {
     pub timeout: Duration,
     /// Sends `email:` targets; without it they fail (and end as dead letters).
     pub mailer: Option<Arc<crate::email::Mailer>>,
+    /// How long a step of a breach case may linger before its reminder.
+    pub case_reminder: Duration,
 }
 
 impl Default for DeliverySettings {
@@ -50,6 +52,7 @@ impl Default for DeliverySettings {
             attempts: 8,
             timeout: Duration::from_secs(10),
             mailer: None,
+            case_reminder: Duration::from_secs(4 * 3600),
         }
     }
 }
@@ -197,7 +200,12 @@ pub fn start<S: Store>(
     wake: Wake,
     settings: DeliverySettings,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let watcher = tokio::spawn(watch(store.clone(), config.clone(), wake.clone()));
+    let watcher = tokio::spawn(watch(
+        store.clone(),
+        config.clone(),
+        wake.clone(),
+        settings.case_reminder,
+    ));
     let courier = tokio::spawn(deliver_loop(store, config, wake, settings));
     vec![watcher, courier]
 }
@@ -213,7 +221,7 @@ fn until(due: Option<Timestamp>, now: Timestamp) -> Duration {
     }
 }
 
-async fn watch<S: Store>(store: S, config: ConfigHandle, wake: Wake) {
+async fn watch<S: Store>(store: S, config: ConfigHandle, wake: Wake, case_reminder: Duration) {
     loop {
         // Registered before looking, so a change made while looking still wakes us.
         let woken = wake.clocks_changed.notified();
@@ -229,7 +237,7 @@ async fn watch<S: Store>(store: S, config: ConfigHandle, wake: Wake) {
             }
         };
         if next.is_some_and(|due| due <= now) {
-            match announce_due(&store, &config, now).await {
+            match announce_due(&store, &config, now, case_reminder).await {
                 Ok(0) => {}
                 Ok(_) => wake.messages_queued.notify_one(),
                 Err(e) => {
@@ -246,19 +254,28 @@ async fn watch<S: Store>(store: S, config: ConfigHandle, wake: Wake) {
     }
 }
 
-/// Records the notices due at `now`; returns how many messages were queued.
+/// Records the notices due at `now`; returns how many messages were queued. Each breach
+/// opens its breach case first (so a crash between the two repeats only the opening,
+/// which changes nothing the second time).
 pub async fn announce_due<S: Store>(
     store: &S,
     config: &ConfigHandle,
     now: Timestamp,
+    case_reminder: Duration,
 ) -> Result<usize, accord_store::StoreError> {
     let live = config.get();
     let config = &live.config;
     let due = store.due_notices(now, 500).await?;
     let mut facts = Vec::with_capacity(due.len());
     let mut messages = Vec::new();
+    let mut cases = Vec::new();
     for notice in due {
         let announced = notice.due_at >= now - ANNOUNCE_WINDOW;
+        if notice.kind == "clock.breached"
+            && let Some(case) = breach_case(&notice, announced, now, case_reminder)
+        {
+            cases.push(case);
+        }
         if announced {
             let mut body = notice.body.clone();
             body["id"] = json!(notice.key);
@@ -289,8 +306,38 @@ pub async fn announce_due<S: Store>(
         });
     }
     let queued = messages.len();
+    store.open_breach_cases(cases, now).await?;
     store.record_announcements(facts, messages).await?;
     Ok(queued)
+}
+
+/// The breach case a breach notice opens: alerted (with reminders) when it is announced
+/// to someone, recorded only when it is too late to announce.
+fn breach_case(
+    notice: &Notice,
+    announced: bool,
+    now: Timestamp,
+    case_reminder: Duration,
+) -> Option<accord_store::NewBreachCase> {
+    let b = &notice.body;
+    let text = |k: &str| b[k].as_str().map(str::to_owned);
+    let alerted = announced && !notice.targets.is_empty();
+    Some(accord_store::NewBreachCase {
+        id: notice.key.clone(),
+        ticket: notice.ticket.clone(),
+        customer: text("customer"),
+        agreement_type: text("agreement_type")?,
+        agreement: text("agreement")?,
+        objective: text("objective")?,
+        metric: text("metric")?,
+        cycle: u32::try_from(b["cycle"].as_u64()?).ok()?,
+        breached_at: notice.due_at,
+        alerted_at: alerted.then_some(now),
+        targets: notice.targets.clone(),
+        remind_after: alerted
+            .then(|| SignedDuration::try_from(case_reminder).ok())
+            .flatten(),
+    })
 }
 
 /// The message with `id`, `type` and `at` first (the order DESIGN 4.3 shows), then the rest.
@@ -437,6 +484,11 @@ pub fn what(body: &Value) -> String {
         Some("clock.internal_breached") => "internal target missed".into(),
         Some("clock.breached") => "target breached".into(),
         Some("clock.escalated") => format!("escalation level {}", body["level"]),
+        Some("clock.breach_withdrawn") => "breach withdrawn (a late event met the target)".into(),
+        Some("breach_case.step_due") => format!(
+            "breach case waiting on step {}",
+            body["step"].as_str().unwrap_or("?").replace('_', " ")
+        ),
         Some(other) => other.to_owned(),
         None => "notice".into(),
     }

@@ -47,6 +47,10 @@ max_body_bytes = 33554432
 delivery_retry_seconds = 5.0
 delivery_attempts = 8
 
+# Breach cases: hours a step of a live breach's case may linger before its targets get
+# a breach_case.step_due reminder (one per step).      (ACCORD_CASE_REMINDER_HOURS)
+case_reminder_hours = 4.0
+
 # E-mail notifications (`email:` targets) go through an SMTP server. Unset: e-mail
 # targets fail and end as dead letters. The password is never read from this file:
 # set ACCORD_SMTP_PASSWORD. Templates: put email.subject.txt, email.txt and/or
@@ -88,6 +92,8 @@ pub struct Settings {
     pub delivery_attempts: u32,
     /// `[smtp]`, with the password from `ACCORD_SMTP_PASSWORD`.
     pub smtp: Option<crate::email::SmtpSettings>,
+    /// Hours a breach-case step may linger before its reminder.
+    pub case_reminder_hours: f64,
 }
 
 impl Default for Settings {
@@ -103,6 +109,7 @@ impl Default for Settings {
             delivery_retry_seconds: 5.0,
             delivery_attempts: 8,
             smtp: None,
+            case_reminder_hours: 4.0,
         }
     }
 }
@@ -120,6 +127,7 @@ struct FileSettings {
     delivery_retry_seconds: Option<f64>,
     delivery_attempts: Option<u32>,
     smtp: Option<FileSmtp>,
+    case_reminder_hours: Option<f64>,
 }
 
 /// `[smtp]` as written in the file.
@@ -174,6 +182,7 @@ impl Settings {
             retry_base: std::time::Duration::from_secs_f64(self.delivery_retry_seconds),
             attempts: self.delivery_attempts,
             mailer: mailer.map(std::sync::Arc::new),
+            case_reminder: std::time::Duration::from_secs_f64(self.case_reminder_hours * 3600.0),
             ..defaults
         })
     }
@@ -214,6 +223,9 @@ impl Settings {
         }
         if let Some(v) = file.delivery_attempts {
             s.delivery_attempts = v;
+        }
+        if let Some(v) = file.case_reminder_hours {
+            s.case_reminder_hours = v;
         }
         if let Some(v) = file.smtp {
             use crate::email::SmtpTls;
@@ -267,6 +279,10 @@ impl Settings {
         if let Some(v) = env("ACCORD_DELIVERY_ATTEMPTS") {
             s.delivery_attempts = parse_env("ACCORD_DELIVERY_ATTEMPTS", v, "a whole number")?;
         }
+        if let Some(v) = env("ACCORD_CASE_REMINDER_HOURS") {
+            s.case_reminder_hours =
+                parse_env("ACCORD_CASE_REMINDER_HOURS", v, "a number of hours")?;
+        }
         if let Some(v) = env("ACCORD_SMTP_PASSWORD")
             && let Some(smtp) = &mut s.smtp
         {
@@ -285,6 +301,15 @@ impl Settings {
                 message: format!(
                     "must be a positive number of seconds (got {})",
                     s.delivery_retry_seconds
+                ),
+            });
+        }
+        if !(s.case_reminder_hours.is_finite() && s.case_reminder_hours > 0.0) {
+            return Err(SettingsError::File {
+                path: "case_reminder_hours".into(),
+                message: format!(
+                    "must be a positive number of hours (got {})",
+                    s.case_reminder_hours
                 ),
             });
         }
@@ -374,6 +399,7 @@ mod tests {
         assert_eq!(file.max_body_bytes, Some(d.max_body_bytes));
         assert_eq!(file.delivery_retry_seconds, Some(d.delivery_retry_seconds));
         assert_eq!(file.delivery_attempts, Some(d.delivery_attempts));
+        assert_eq!(file.case_reminder_hours, Some(d.case_reminder_hours));
         assert!(file.database_url.is_none());
     }
 

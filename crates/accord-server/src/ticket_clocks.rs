@@ -214,7 +214,7 @@ pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], n
             Err(e) => tracing::error!(ticket, error = %e, "a stored event does not parse"),
         }
     }
-    if let Err(e) = store.put_ticket_clocks(derived).await {
+    if let Err(e) = store.put_ticket_clocks(derived, now).await {
         tracing::error!(tickets = tickets.len(), error = %e, "could not store the tickets' clocks");
     }
 }

@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use accord_core::CustomerId;
 use accord_store::{
-    Actor, Announcement, AuditEntry, ClockFilter, ClockRow, ConfigFile, Customer, DeliveryOutcome,
-    IngestOutcome, NewToken, Notice, OutboxMessage, Page, PageRequest, Scope, Store, StoreError,
-    StoreResult, StoredConfig, StoredEvent, TicketClocks, TokenDigest, TokenRecord, Viewer, cursor,
+    Actor, Announcement, AuditEntry, BreachCase, CaseFilter, ClockFilter, ClockRow, ConfigFile,
+    Customer, DeliveryOutcome, IngestOutcome, NewBreachCase, NewToken, Notice, OutboxMessage, Page,
+    PageRequest, Scope, Store, StoreError, StoreResult, StoredConfig, StoredEvent, TicketClocks,
+    TokenDigest, TokenRecord, Viewer, cursor,
 };
 use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -43,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "notifications",
         include_str!("../migrations/0004_notifications.sql"),
+    ),
+    (
+        5,
+        "breach_cases",
+        include_str!("../migrations/0005_breach_cases.sql"),
     ),
 ];
 
@@ -236,6 +242,196 @@ fn outbox_from_row(row: &SqliteRow) -> StoreResult<OutboxMessage> {
         created_at: epoch(row.try_get("created_at").map_err(backend)?)?,
         delivered_at: delivered.map(epoch).transpose()?,
     })
+}
+
+const CASE_COLUMNS: &str = "seq, id, ticket, customer, agreement_type, agreement, objective, metric, cycle, \
+     breached_at, opened_at, state, closed_at, steps";
+
+fn case_from_row(row: &SqliteRow) -> StoreResult<BreachCase> {
+    let steps: String = row.try_get("steps").map_err(backend)?;
+    let closed_at: Option<i64> = row.try_get("closed_at").map_err(backend)?;
+    let cycle: i64 = row.try_get("cycle").map_err(backend)?;
+    Ok(BreachCase {
+        id: row.try_get("id").map_err(backend)?,
+        ticket: row.try_get("ticket").map_err(backend)?,
+        customer: row.try_get("customer").map_err(backend)?,
+        agreement_type: row.try_get("agreement_type").map_err(backend)?,
+        agreement: row.try_get("agreement").map_err(backend)?,
+        objective: row.try_get("objective").map_err(backend)?,
+        metric: row.try_get("metric").map_err(backend)?,
+        cycle: u32::try_from(cycle).map_err(|_| corrupt("cycle", &cycle.to_string()))?,
+        breached_at: epoch(row.try_get("breached_at").map_err(backend)?)?,
+        opened_at: epoch(row.try_get("opened_at").map_err(backend)?)?,
+        state: row.try_get("state").map_err(backend)?,
+        closed_at: closed_at.map(epoch).transpose()?,
+        steps: serde_json::from_str(&steps).map_err(|_| corrupt("case steps", &steps))?,
+    })
+}
+
+async fn case_in(tx: &mut Transaction<'_, Sqlite>, id: &str) -> StoreResult<Option<BreachCase>> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM breach_cases WHERE id = ?1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(case_from_row)
+        .transpose()
+}
+
+/// Puts the reminder of an open case on its next step: due `remind_after` after the
+/// last progress, once per step (a step already reminded of is not reminded again).
+async fn schedule_reminder(tx: &mut Transaction<'_, Sqlite>, id: &str) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM notices WHERE kind = 'breach_case.step_due' AND json_extract(body, '$.case') = ?1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let Some(case) = case_in(tx, id).await? else {
+        return Ok(());
+    };
+    let (remind_after, targets): (Option<i64>, String) =
+        sqlx::query_as("SELECT remind_after, targets FROM breach_cases WHERE id = ?1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(backend)?;
+    let (Some(remind_after), Some(step), "open") =
+        (remind_after, case.next_step(), case.state.as_str())
+    else {
+        return Ok(());
+    };
+    let last_progress = case
+        .steps
+        .values()
+        .filter_map(|s| s.get("at")?.as_str()?.parse::<Timestamp>().ok())
+        .chain([case.opened_at])
+        .max()
+        .unwrap_or(case.opened_at);
+    let body = serde_json::json!({
+        "type": "breach_case.step_due",
+        "case": case.id,
+        "step": step,
+        "ticket": case.ticket,
+        "customer": case.customer,
+        "agreement": case.agreement,
+        "agreement_type": case.agreement_type,
+        "objective": case.objective,
+        "metric": case.metric,
+        "cycle": case.cycle,
+        "breached_at": case.breached_at,
+    });
+    sqlx::query(
+        "INSERT INTO notices (key, ticket, kind, due_at, body, targets)
+         SELECT ?1, ?2, 'breach_case.step_due', ?3, ?4, ?5
+         WHERE NOT EXISTS (SELECT 1 FROM announcements WHERE key = ?1)
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(format!("{}:step_due:{step}", case.id))
+    .bind(&case.ticket)
+    .bind(last_progress.as_second() + remind_after)
+    .bind(body.to_string())
+    .bind(targets)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Breach cases follow freshly derived clocks: a breached clock's case is opened if it
+/// was not (history: no alert, no reminders), and a case whose clock is no longer
+/// breached is withdrawn, with `clock.breach_withdrawn` due to those told of the breach.
+async fn sync_breach_cases(
+    tx: &mut Transaction<'_, Sqlite>,
+    tickets: &[TicketClocks],
+    now: Timestamp,
+) -> StoreResult<()> {
+    let breached: Vec<(&TicketClocks, &ClockRow, String)> = tickets
+        .iter()
+        .flat_map(|t| t.clocks.iter().map(move |c| (t, c)))
+        .filter(|(_, c)| c.breached_at.is_some())
+        .map(|(t, c)| {
+            let key = format!(
+                "{}:{}:{}:{}:breach",
+                t.ticket, c.agreement_type, c.metric, c.cycle
+            );
+            (t, c, key)
+        })
+        .collect();
+    for chunk in breached.chunks(BIND_CHUNK / 12) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO breach_cases (id, ticket, customer, agreement_type, agreement, objective, \
+             metric, cycle, breached_at, opened_at, state, steps, targets) ",
+        );
+        q.push_values(chunk, |mut b, (t, c, key)| {
+            b.push_bind(key)
+                .push_bind(&t.ticket)
+                .push_bind(&t.customer)
+                .push_bind(&c.agreement_type)
+                .push_bind(&c.agreement)
+                .push_bind(&c.objective)
+                .push_bind(&c.metric)
+                .push_bind(i64::from(c.cycle))
+                .push_bind(c.breached_at.map(|b| b.as_second()))
+                .push_bind(now.as_second())
+                .push_bind("open")
+                .push_bind("{}")
+                .push_bind("[]");
+        });
+        q.push(
+            " ON CONFLICT (id) DO UPDATE SET state = 'open', closed_at = NULL \
+             WHERE breach_cases.state = 'withdrawn'",
+        );
+        q.build().execute(&mut **tx).await.map_err(backend)?;
+    }
+    let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
+    let keys: Vec<&str> = breached.iter().map(|(_, _, k)| k.as_str()).collect();
+    let withdrawn: Vec<String> = sqlx::query_scalar(
+        "UPDATE breach_cases SET state = 'withdrawn', closed_at = ?3
+         WHERE state IN ('open', 'closed')
+           AND ticket IN (SELECT value FROM json_each(?1))
+           AND id NOT IN (SELECT value FROM json_each(?2))
+         RETURNING id",
+    )
+    .bind(serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?)
+    .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Backend(e.to_string()))?)
+    .bind(now.as_second())
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(backend)?;
+    for id in withdrawn {
+        sqlx::query(
+            "DELETE FROM notices WHERE kind = 'breach_case.step_due' AND json_extract(body, '$.case') = ?1",
+        )
+        .bind(&id)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+        // Told only to those who were told of the breach (Accord alerted them).
+        sqlx::query(
+            "INSERT INTO notices (key, ticket, kind, due_at, body, targets)
+             SELECT id || ':withdrawn', ticket, 'clock.breach_withdrawn', ?2,
+                    json_object('type', 'clock.breach_withdrawn', 'case', id, 'ticket', ticket,
+                                'customer', customer, 'agreement', agreement,
+                                'agreement_type', agreement_type, 'objective', objective,
+                                'metric', metric, 'cycle', cycle,
+                                'breached_at', strftime('%Y-%m-%dT%H:%M:%SZ', breached_at, 'unixepoch')),
+                    targets
+             FROM breach_cases
+             WHERE id = ?1 AND json_extract(steps, '$.team_alerted.by') = 'accord'
+               AND NOT EXISTS (SELECT 1 FROM announcements WHERE key = breach_cases.id || ':withdrawn')
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(now.as_second())
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
 }
 
 fn numeric_cursor(list: &str, after: &Option<String>) -> StoreResult<i64> {
@@ -740,7 +936,11 @@ impl Store for SqliteStore {
             .map_err(backend)
     }
 
-    async fn put_ticket_clocks(&self, tickets: Vec<TicketClocks>) -> StoreResult<()> {
+    async fn put_ticket_clocks(
+        &self,
+        tickets: Vec<TicketClocks>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
         let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
         for chunk in names.chunks(BIND_CHUNK) {
@@ -798,7 +998,11 @@ impl Store for SqliteStore {
             q.build().execute(&mut *tx).await.map_err(backend)?;
         }
         for chunk in names.chunks(BIND_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM notices WHERE ticket IN (");
+            // Only the clocks' own notices: a withdrawal or a case reminder is not derived.
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "DELETE FROM notices WHERE kind IN ('clock.warning', 'clock.internal_breached', \
+                 'clock.breached', 'clock.escalated') AND ticket IN (",
+            );
             let mut list = q.separated(", ");
             for t in chunk {
                 list.push_bind(*t);
@@ -833,6 +1037,7 @@ impl Store for SqliteStore {
             q.push(") AS v WHERE NOT EXISTS (SELECT 1 FROM announcements a WHERE a.key = v.column1) ON CONFLICT (key) DO NOTHING");
             q.build().execute(&mut *tx).await.map_err(backend)?;
         }
+        sync_breach_cases(&mut tx, &tickets, now).await?;
         tx.commit().await.map_err(backend)?;
         Ok(())
     }
@@ -1153,6 +1358,183 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn open_breach_cases(
+        &self,
+        cases: Vec<NewBreachCase>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        if cases.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        for case in &cases {
+            let steps = match case.alerted_at {
+                Some(at) => serde_json::json!({"team_alerted": {"at": at, "by": "accord"}}),
+                None => serde_json::json!({}),
+            };
+            sqlx::query(
+                "INSERT INTO breach_cases (id, ticket, customer, agreement_type, agreement, objective,
+                     metric, cycle, breached_at, opened_at, state, steps, targets, remind_after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'open', ?11, ?12, ?13)
+                 ON CONFLICT (id) DO UPDATE SET
+                     state = CASE WHEN state = 'withdrawn' THEN 'open' ELSE state END,
+                     closed_at = CASE WHEN state = 'withdrawn' THEN NULL ELSE closed_at END,
+                     steps = CASE
+                         WHEN json_extract(excluded.steps, '$.team_alerted') IS NOT NULL
+                              AND json_extract(steps, '$.team_alerted') IS NULL
+                         THEN json_set(steps, '$.team_alerted', json_extract(excluded.steps, '$.team_alerted'))
+                         ELSE steps END,
+                     targets = excluded.targets,
+                     remind_after = excluded.remind_after",
+            )
+            .bind(&case.id)
+            .bind(&case.ticket)
+            .bind(&case.customer)
+            .bind(&case.agreement_type)
+            .bind(&case.agreement)
+            .bind(&case.objective)
+            .bind(&case.metric)
+            .bind(i64::from(case.cycle))
+            .bind(case.breached_at.as_second())
+            .bind(now.as_second())
+            .bind(steps.to_string())
+            .bind(serde_json::Value::from(case.targets.clone()).to_string())
+            .bind(case.remind_after.map(|d| d.as_secs()))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            schedule_reminder(&mut tx, &case.id).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn list_breach_cases(
+        &self,
+        viewer: &Viewer,
+        filter: &CaseFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<BreachCase>> {
+        let (after_at, after_seq) = match &page.after {
+            None => (i64::MIN, 0),
+            Some(c) => cursor::decode("cases", c)?
+                .split_once(':')
+                .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                .ok_or_else(|| StoreError::BadCursor(c.clone()))?,
+        };
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM breach_cases
+             WHERE (breached_at, seq) > (?1, ?2)
+               AND (?3 IS NULL OR customer = ?3) AND (?4 IS NULL OR customer = ?4)
+               AND (?5 IS NULL OR state = ?5) AND (?6 IS NULL OR ticket = ?6)
+               AND (?7 IS NULL OR breached_at >= ?7) AND (?8 IS NULL OR breached_at < ?8)
+             ORDER BY breached_at, seq LIMIT ?9"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after_at)
+            .bind(after_seq)
+            .bind(viewer.bound_customer().map(|c| c.as_str().to_owned()))
+            .bind(&filter.customer)
+            .bind(&filter.state)
+            .bind(&filter.ticket)
+            .bind(filter.from.map(|t| t.as_second()))
+            .bind(filter.to.map(|t| t.as_second()))
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>("seq").map_err(backend)?,
+                    case_from_row(row)?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let page = paginate(items, page.limit, "cases", |(seq, c)| {
+            format!("{}:{seq}", c.breached_at.as_second())
+        });
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, c)| c).collect(),
+            next: page.next,
+        })
+    }
+
+    async fn breach_case(&self, viewer: &Viewer, id: &str) -> StoreResult<Option<BreachCase>> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM breach_cases WHERE id = ?1 AND (?2 IS NULL OR customer = ?2)"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(viewer.bound_customer().map(|c| c.as_str().to_owned()))
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(case_from_row)
+            .transpose()
+    }
+
+    async fn record_case_step(
+        &self,
+        actor: &Actor,
+        id: &str,
+        step: &str,
+        fields: serde_json::Map<String, serde_json::Value>,
+        at: Timestamp,
+    ) -> StoreResult<BreachCase> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let mut case = case_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "breach case",
+                id: id.to_owned(),
+            })?;
+        if case.state == "withdrawn" {
+            return Err(StoreError::Conflict(format!(
+                "breach case {id:?} was withdrawn: a late event undid the breach"
+            )));
+        }
+        if let Some(done) = case.steps.get(step) {
+            return Err(StoreError::Conflict(format!(
+                "step {step} of breach case {id:?} was done already (by {} at {})",
+                done["by"].as_str().unwrap_or("?"),
+                done["at"].as_str().unwrap_or("?")
+            )));
+        }
+        let mut record = serde_json::Map::new();
+        record.insert("at".into(), serde_json::json!(at));
+        record.insert("by".into(), serde_json::json!(actor.to_string()));
+        record.extend(fields.clone());
+        case.steps
+            .insert(step.to_owned(), serde_json::Value::Object(record));
+        if case.next_step().is_none() {
+            case.state = "closed".into();
+            case.closed_at = Some(at);
+        }
+        sqlx::query("UPDATE breach_cases SET steps = ?2, state = ?3, closed_at = ?4 WHERE id = ?1")
+            .bind(id)
+            .bind(serde_json::Value::Object(case.steps.clone()).to_string())
+            .bind(&case.state)
+            .bind(case.closed_at.map(|t| t.as_second()))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        audit(
+            &mut tx,
+            actor,
+            at,
+            "breach_case.step",
+            id,
+            serde_json::json!({"step": step, "fields": fields}),
+        )
+        .await?;
+        schedule_reminder(&mut tx, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(case)
     }
 
     async fn list_audit(&self, page: &PageRequest) -> StoreResult<Page<AuditEntry>> {

@@ -9,6 +9,7 @@ async fn sqlite_passes_the_storage_story() {
     accord_store::story::run(store.clone()).await;
     accord_store::story::events(store.clone()).await;
     accord_store::story::notifications(store.clone()).await;
+    accord_store::story::breach_cases(store.clone()).await;
     store.close().await;
 
     // Everything the story wrote survives closing and reopening the file.

@@ -152,9 +152,15 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     /// Replaces the clocks of each ticket given (and records its current customer), all
     /// in one transaction.
+    ///
+    /// Breach cases follow the clocks as derived at `now`: a breached clock's case is
+    /// opened if it was not (history), and an open case whose clock is no longer
+    /// breached (a late event) is withdrawn, with `clock.breach_withdrawn` due to those
+    /// who were told of the breach.
     fn put_ticket_clocks(
         &self,
         tickets: Vec<TicketClocks>,
+        now: Timestamp,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// The clocks matching `filter` that the viewer may see, as of `now`; with
@@ -227,6 +233,43 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         ticket: &str,
     ) -> impl Future<Output = StoreResult<Vec<Announcement>>> + Send;
+
+    /// Opens breach cases (an open or closed case stays as it is; a withdrawn one whose
+    /// breach came back opens again). A case alerted now gets its automatic step and,
+    /// with `remind_after`, a reminder notice for its next step.
+    fn open_breach_cases(
+        &self,
+        cases: Vec<NewBreachCase>,
+        now: Timestamp,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Breach cases the viewer may see, by breach instant then id.
+    fn list_breach_cases(
+        &self,
+        viewer: &Viewer,
+        filter: &CaseFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = StoreResult<Page<BreachCase>>> + Send;
+
+    /// One breach case, if the viewer may see it.
+    fn breach_case(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<Option<BreachCase>>> + Send;
+
+    /// Records a step of a case as done by `actor` at `at`, with its fields (audited);
+    /// the case closes when every step is done, and the reminder moves to the next step.
+    /// `NotFound` for no such case; `Conflict` when the step is done already or the
+    /// case is withdrawn.
+    fn record_case_step(
+        &self,
+        actor: &Actor,
+        id: &str,
+        step: &str,
+        fields: serde_json::Map<String, serde_json::Value>,
+        at: Timestamp,
+    ) -> impl Future<Output = StoreResult<BreachCase>> + Send;
 
     /// The audit log, oldest first.
     fn list_audit(

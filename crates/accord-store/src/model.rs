@@ -262,6 +262,82 @@ pub struct Announcement {
     pub announced: bool,
 }
 
+/// The steps of a breach response, in the order they are usually done (DESIGN 3.2;
+/// decided in `docs/decisions.md`).
+pub const CASE_STEPS: [&str; 7] = [
+    "team_alerted",
+    "owner",
+    "root_cause",
+    "customer_notified",
+    "service_restored",
+    "customer_informed",
+    "review",
+];
+
+/// A breach case: the response to one breach.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BreachCase {
+    /// The breach fact's key (`T-1:sla:first_response:1:breach`).
+    pub id: String,
+    pub ticket: String,
+    pub customer: Option<String>,
+    pub agreement_type: String,
+    pub agreement: String,
+    pub objective: String,
+    pub metric: String,
+    pub cycle: u32,
+    pub breached_at: Timestamp,
+    pub opened_at: Timestamp,
+    /// `open`, `closed` (every step done) or `withdrawn` (a late event undid the breach).
+    pub state: String,
+    pub closed_at: Option<Timestamp>,
+    /// Step name → `{"at", "by", …the step's fields}`, for the steps done.
+    pub steps: serde_json::Map<String, serde_json::Value>,
+}
+
+impl BreachCase {
+    /// The first step, in [`CASE_STEPS`] order, not done yet.
+    pub fn next_step(&self) -> Option<&'static str> {
+        CASE_STEPS
+            .iter()
+            .copied()
+            .find(|s| !self.steps.contains_key(*s))
+    }
+}
+
+/// A breach case to open (nothing happens when it is open already).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewBreachCase {
+    pub id: String,
+    pub ticket: String,
+    pub customer: Option<String>,
+    pub agreement_type: String,
+    pub agreement: String,
+    pub objective: String,
+    pub metric: String,
+    pub cycle: u32,
+    pub breached_at: Timestamp,
+    /// When Accord told the targets (the automatic `team_alerted` step); `None` for a
+    /// breach recorded without being announced.
+    pub alerted_at: Option<Timestamp>,
+    /// Who gets the case's reminders and its withdrawal.
+    pub targets: Vec<String>,
+    /// How long a step may linger before its reminder; `None`: no reminders.
+    pub remind_after: Option<jiff::SignedDuration>,
+}
+
+/// Which breach cases to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    pub customer: Option<String>,
+    pub state: Option<String>,
+    pub ticket: Option<String>,
+    /// Breached at or after.
+    pub from: Option<Timestamp>,
+    /// Breached before.
+    pub to: Option<Timestamp>,
+}
+
 /// One message to one concrete target (a channel or an address).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutboxMessage {

@@ -346,51 +346,57 @@ pub async fn events<S: Store>(store: S) {
     // Clocks: replaced per ticket; the queue orders running clocks by deadline, sees a
     // passed deadline as a breach, and a bound viewer sees its customer's only.
     store
-        .put_ticket_clocks(vec![
-            TicketClocks {
-                ticket: "T-1".into(),
-                customer: Some("acme".into()),
-                notices: vec![],
-                clocks: vec![
-                    clock(
-                        "T-1",
+        .put_ticket_clocks(
+            vec![
+                TicketClocks {
+                    ticket: "T-1".into(),
+                    customer: Some("acme".into()),
+                    notices: vec![],
+                    clocks: vec![
+                        clock(
+                            "T-1",
+                            "first_response",
+                            "running",
+                            Some("2026-11-02T10:00:00Z"),
+                        ),
+                        clock("T-1", "resolution", "running", Some("2026-11-02T17:00:00Z")),
+                    ],
+                },
+                TicketClocks {
+                    ticket: "G-1".into(),
+                    customer: Some("globex".into()),
+                    notices: vec![],
+                    clocks: vec![clock(
+                        "G-1",
                         "first_response",
                         "running",
-                        Some("2026-11-02T10:00:00Z"),
-                    ),
-                    clock("T-1", "resolution", "running", Some("2026-11-02T17:00:00Z")),
-                ],
-            },
-            TicketClocks {
-                ticket: "G-1".into(),
-                customer: Some("globex".into()),
-                notices: vec![],
-                clocks: vec![clock(
-                    "G-1",
-                    "first_response",
-                    "running",
-                    Some("2026-11-02T09:30:00Z"),
-                )],
-            },
-        ])
+                        Some("2026-11-02T09:30:00Z"),
+                    )],
+                },
+            ],
+            at("2026-11-02T12:00:00Z"),
+        )
         .await
         .expect("clocks");
     // Replacing keeps nothing of the ticket's previous clocks.
     store
-        .put_ticket_clocks(vec![TicketClocks {
-            ticket: "G-1".into(),
-            customer: Some("globex".into()),
-            notices: vec![],
-            clocks: vec![
-                clock(
-                    "G-1",
-                    "first_response",
-                    "running",
-                    Some("2026-11-02T09:30:00Z"),
-                ),
-                clock("G-1", "resolution", "met", None),
-            ],
-        }])
+        .put_ticket_clocks(
+            vec![TicketClocks {
+                ticket: "G-1".into(),
+                customer: Some("globex".into()),
+                notices: vec![],
+                clocks: vec![
+                    clock(
+                        "G-1",
+                        "first_response",
+                        "running",
+                        Some("2026-11-02T09:30:00Z"),
+                    ),
+                    clock("G-1", "resolution", "met", None),
+                ],
+            }],
+            at("2026-11-02T12:00:00Z"),
+        )
         .await
         .expect("clocks");
     let now = at("2026-11-02T09:45:00Z");
@@ -528,8 +534,16 @@ pub async fn after_reopen<S: Store>(store: S) {
         .list_audit(&PageRequest::default())
         .await
         .expect("audit");
-    // Six from the main story, one from `notifications` (a dead message revived).
-    assert_eq!(log.items.len(), 7);
+    // Six from the main story, one from `notifications` (a dead message revived), one
+    // from `breach_cases` (a step).
+    assert_eq!(log.items.len(), 8);
+    let case = store
+        .breach_case(&Viewer::Everything, "C-1:sla:first_response:1:breach")
+        .await
+        .expect("read")
+        .expect("cases survive a reopen");
+    assert_eq!(case.state, "withdrawn");
+    assert_eq!(case.steps["owner"]["owner"], "kim");
     assert_eq!(
         store
             .ticket_announcements("N-1")
@@ -595,10 +609,13 @@ pub async fn notifications<S: Store>(store: S) {
     };
     assert_eq!(store.next_notice_due().await.expect("next"), None);
     store
-        .put_ticket_clocks(vec![put(vec![
-            notice("N-1:a", "2026-11-02T10:00:00Z"),
-            notice("N-1:b", "2026-11-02T11:00:00Z"),
-        ])])
+        .put_ticket_clocks(
+            vec![put(vec![
+                notice("N-1:a", "2026-11-02T10:00:00Z"),
+                notice("N-1:b", "2026-11-02T11:00:00Z"),
+            ])],
+            at("2026-11-02T12:00:00Z"),
+        )
         .await
         .expect("notices");
     assert_eq!(
@@ -633,10 +650,13 @@ pub async fn notifications<S: Store>(store: S) {
     );
     // Re-deriving the ticket does not bring the announced fact back.
     store
-        .put_ticket_clocks(vec![put(vec![
-            notice("N-1:a", "2026-11-02T10:00:00Z"),
-            notice("N-1:b", "2026-11-02T11:00:00Z"),
-        ])])
+        .put_ticket_clocks(
+            vec![put(vec![
+                notice("N-1:a", "2026-11-02T10:00:00Z"),
+                notice("N-1:b", "2026-11-02T11:00:00Z"),
+            ])],
+            at("2026-11-02T12:00:00Z"),
+        )
         .await
         .expect("notices again");
     assert_eq!(
@@ -731,4 +751,166 @@ pub async fn notifications<S: Store>(store: S) {
         .await
         .expect("delivered list");
     assert_eq!(delivered.items[0].delivered_at, Some(later));
+}
+
+/// Breach cases: derived clocks open a history case (no alert, no reminder); the watcher's
+/// opening of the same breach alerts it and schedules a reminder; steps are recorded
+/// once and close the case; a clock no longer breached withdraws it and tells those
+/// alerted; a bound viewer sees only its customer's cases.
+pub async fn breach_cases<S: Store>(store: S) {
+    let now = at("2026-11-02T12:00:00Z");
+    let mut breached = clock("C-1", "first_response", "breached", None);
+    breached.breached_at = Some(at("2026-11-02T10:00:00Z"));
+    let put = |clocks: Vec<ClockRow>| TicketClocks {
+        ticket: "C-1".into(),
+        customer: Some("acme".into()),
+        clocks,
+        notices: vec![],
+    };
+    store
+        .put_ticket_clocks(vec![put(vec![breached.clone()])], now)
+        .await
+        .expect("put clocks");
+    let id = "C-1:sla:first_response:1:breach";
+    let case = store
+        .breach_case(&Viewer::Everything, id)
+        .await
+        .expect("read")
+        .expect("a breached clock opens its case");
+    assert_eq!(case.state, "open");
+    assert_eq!(case.customer.as_deref(), Some("acme"));
+    assert_eq!(case.breached_at, at("2026-11-02T10:00:00Z"));
+    assert_eq!(
+        case.next_step(),
+        Some("team_alerted"),
+        "history: nobody alerted"
+    );
+    // (Notices of other tickets from earlier parts of the story are left out.)
+    let case_notices = |due: Vec<Notice>| -> Vec<Notice> {
+        due.into_iter().filter(|n| n.ticket == "C-1").collect()
+    };
+    let far = at("2027-01-01T00:00:00Z");
+    assert!(
+        case_notices(store.due_notices(far, 100).await.expect("due")).is_empty(),
+        "no reminder for history"
+    );
+
+    // The watcher opens the same breach: alerted, and a reminder on the next step.
+    let new_case = crate::NewBreachCase {
+        id: id.into(),
+        ticket: "C-1".into(),
+        customer: Some("acme".into()),
+        agreement_type: "sla".into(),
+        agreement: "gold".into(),
+        objective: "first_response-objective".into(),
+        metric: "first_response".into(),
+        cycle: 1,
+        breached_at: at("2026-11-02T10:00:00Z"),
+        alerted_at: Some(now),
+        targets: vec!["webhook:oncall".into()],
+        remind_after: Some(jiff::SignedDuration::from_hours(4)),
+    };
+    store
+        .open_breach_cases(vec![new_case.clone()], now)
+        .await
+        .expect("open");
+    store
+        .open_breach_cases(vec![new_case], now)
+        .await
+        .expect("open again");
+    let cases = store
+        .list_breach_cases(
+            &Viewer::Everything,
+            &crate::CaseFilter::default(),
+            &PageRequest::default(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(cases.items.len(), 1, "one case per breach");
+    assert_eq!(cases.items[0].steps["team_alerted"]["by"], "accord");
+    let due = case_notices(store.due_notices(far, 100).await.expect("due"));
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0].key, format!("{id}:step_due:owner"));
+    assert_eq!(
+        due[0].due_at,
+        at("2026-11-02T16:00:00Z"),
+        "the owner step is reminded of 4 h after the alert"
+    );
+
+    // Steps: once each; progress moves the reminder.
+    let actor = Actor::Token("tok_story".into());
+    let mut fields = serde_json::Map::new();
+    fields.insert("owner".into(), serde_json::json!("kim"));
+    let later = at("2026-11-02T13:00:00Z");
+    let case = store
+        .record_case_step(&actor, id, "owner", fields.clone(), later)
+        .await
+        .expect("owner");
+    assert_eq!(case.next_step(), Some("root_cause"));
+    assert!(matches!(
+        store
+            .record_case_step(&actor, id, "owner", fields.clone(), later)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .record_case_step(&actor, "nope", "owner", fields, later)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let due = case_notices(store.due_notices(far, 100).await.expect("due"));
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0].key, format!("{id}:step_due:root_cause"));
+    assert_eq!(due[0].due_at, at("2026-11-02T17:00:00Z"));
+
+    // Another customer's viewer sees nothing; the period filter applies.
+    let other = Viewer::Customer(customer_id("globex"));
+    assert!(store.breach_case(&other, id).await.expect("read").is_none());
+    let in_period = crate::CaseFilter {
+        customer: Some("acme".into()),
+        from: Some(at("2026-11-01T00:00:00Z")),
+        to: Some(at("2026-12-01T00:00:00Z")),
+        ..Default::default()
+    };
+    let listed = store
+        .list_breach_cases(&Viewer::Everything, &in_period, &PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.items.len(), 1);
+    let before = crate::CaseFilter {
+        to: Some(at("2026-11-02T10:00:00Z")),
+        ..Default::default()
+    };
+    let listed = store
+        .list_breach_cases(&Viewer::Everything, &before, &PageRequest::default())
+        .await
+        .expect("list");
+    assert!(listed.items.is_empty(), "the end of a period is excluded");
+
+    // A late event: the clock is met after all. Withdrawn, reminder gone, withdrawal due.
+    let mut met = breached;
+    met.breached_at = None;
+    met.state = "met".into();
+    store
+        .put_ticket_clocks(vec![put(vec![met])], later)
+        .await
+        .expect("put clocks");
+    let case = store
+        .breach_case(&Viewer::Everything, id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(case.state, "withdrawn");
+    let due = case_notices(store.due_notices(far, 100).await.expect("due"));
+    let keys: Vec<&str> = due.iter().map(|n| n.key.as_str()).collect();
+    assert_eq!(keys, [format!("{id}:withdrawn")]);
+    assert_eq!(due[0].kind, "clock.breach_withdrawn");
+    assert_eq!(due[0].targets, ["webhook:oncall"]);
+    assert!(matches!(
+        store
+            .record_case_step(&actor, id, "root_cause", serde_json::Map::new(), later)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
 }

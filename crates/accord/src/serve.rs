@@ -105,7 +105,11 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
 
     let bootstrap = accord_server::bootstrap_admin(&store, settings.admin_token.as_ref()).await?;
 
-    let state = AppState::open(store.clone()).await?;
+    let mut state = AppState::open(store.clone()).await?;
+    // The provider's templates (a broken one stops the start, naming its file and line).
+    state.templates = std::sync::Arc::new(accord_server::email::Templates::load(Some(
+        &settings.data_dir.join("templates"),
+    ))?);
     if mode == Mode::Demo {
         let outcome = accord_server::api::config::apply_files(
             &state,

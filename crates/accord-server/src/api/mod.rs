@@ -1,6 +1,7 @@
 //! The HTTP API: routes, their OpenAPI description, and the pieces they share.
 
 mod audit;
+mod cases;
 pub mod config;
 mod customers;
 pub mod events;
@@ -50,6 +51,9 @@ use crate::error::{ApiError, FieldError, Problem};
         audit::list_audit,
         notifications::list_notifications,
         notifications::retry_notification,
+        cases::list_cases,
+        cases::get_case,
+        cases::record_step,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
@@ -61,6 +65,7 @@ use crate::error::{ApiError, FieldError, Problem};
         (name = "tickets", description = "Ticket events in, clocks out"),
         (name = "audit", description = "Who changed what (admin)"),
         (name = "notifications", description = "Warnings, breaches and escalations sent, waiting or dead (admin)"),
+        (name = "breach cases", description = "The response to each breach, step by step"),
     )
 )]
 pub struct ApiDoc;
@@ -118,6 +123,12 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route(
             "/v1/notifications/{id}/retry",
             axum::routing::post(notifications::retry_notification::<S>),
+        )
+        .route("/v1/breach-cases", get(cases::list_cases::<S>))
+        .route("/v1/breach-cases/{id}", get(cases::get_case::<S>))
+        .route(
+            "/v1/breach-cases/{id}/steps/{step}",
+            axum::routing::post(cases::record_step::<S>),
         )
 }
 
