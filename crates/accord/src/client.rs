@@ -109,12 +109,22 @@ impl Client {
 
     /// Every item of a paginated list.
     fn list_all(&self, path: &str) -> anyhow::Result<Vec<Value>> {
+        self.list_all_query(path, "")
+    }
+
+    /// Every item of a paginated list, with a query (`a=1&b=2`, already encoded).
+    pub fn list_all_query(&self, path: &str, query: &str) -> anyhow::Result<Vec<Value>> {
         let mut items = Vec::new();
         let mut after: Option<String> = None;
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("&{query}")
+        };
         loop {
             let page_path = match &after {
-                Some(cursor) => format!("{path}?limit=1000&after={cursor}"),
-                None => format!("{path}?limit=1000"),
+                Some(cursor) => format!("{path}?limit=1000{query}&after={cursor}"),
+                None => format!("{path}?limit=1000{query}"),
             };
             let page = self.send(reqwest::Method::GET, &page_path, None)?;
             if let Some(batch) = page.get("items").and_then(Value::as_array) {

@@ -8,6 +8,7 @@
 
 mod bench;
 mod calendar;
+mod cases;
 mod client;
 mod config;
 mod examples;
@@ -121,6 +122,14 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Work breach cases on a running server: list them per customer and period, show
+    /// one, record a step of the response.
+    Cases {
+        #[command(flatten)]
+        server: client::ServerArgs,
+        #[command(subcommand)]
+        action: cases::CaseAction,
+    },
     /// Create, list and revoke API tokens on a running server (needs an admin token).
     Token {
         #[command(flatten)]
@@ -231,6 +240,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Token { server, action } => client::token(&server, action),
+        Command::Cases { server, action } => cases::run(&server, action),
         Command::Calendar { action } => calendar_command(action),
         Command::Validate { dir } => config::validate(&dir, std::io::stdout().lock()),
         Command::Apply {

@@ -720,3 +720,90 @@ fn imported_audits_replay_into_exact_clocks() {
     assert!(first.contains("\"state\":\"met\""), "{first}");
     assert!(first.contains("\"elapsed_seconds\":53575"), "{first}");
 }
+
+fn http_post_json(url: &str, token: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn cases_are_listed_and_worked_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let server = serve(data.path(), "serve");
+    let admin = server.admin.clone().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("sla.yaml"),
+        "kind: customer\nid: acme\nname: Acme\n---\nkind: agreement\ntype: sla\nid: std\ncalendar: 24x7\n\
+         objectives:\n  - id: first\n    metric: first_response\n    target: 30m\n",
+    )
+    .unwrap();
+    let applied = run(&["apply", config.path().to_str().unwrap()], &server, &admin);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    // A ticket opened two hours ago that nobody answered: breached (history, recorded).
+    #[allow(clippy::disallowed_methods)]
+    let created = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2);
+    let created = jiff::Timestamp::from_second(created.as_second()).unwrap();
+    let answer = http_post_json(
+        &format!("{}/v1/events", server.url),
+        &admin,
+        &format!(
+            r#"[{{"id":"e1","ticket":"T-1","at":"{created}","type":"created","customer":"acme"}}]"#
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+
+    let id = "T-1:sla:first_response:1:breach";
+    let mut listed = String::new();
+    for _ in 0..50 {
+        let list = run(&["cases", "list", "--customer", "acme"], &server, &admin);
+        assert!(list.status.success(), "{}", stderr(&list));
+        listed = stdout(&list);
+        if listed.contains(id) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(listed.contains(id), "{listed}");
+    assert!(
+        listed.contains("team_alerted"),
+        "history: nobody was alerted yet: {listed}"
+    );
+
+    let step = run(
+        &["cases", "step", id, "owner", "--owner", "Kim Lee"],
+        &server,
+        &admin,
+    );
+    assert!(step.status.success(), "{}", stderr(&step));
+    assert_eq!(
+        stdout(&step),
+        format!("owner recorded on {id} (open); next step: team_alerted\n")
+    );
+    let missing = run(&["cases", "step", id, "review"], &server, &admin);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("target_realistic: step review needs `target_realistic`"),
+        "{}",
+        stderr(&missing)
+    );
+    let shown = run(&["cases", "show", id], &server, &admin);
+    let case: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(case["steps"]["owner"]["owner"], "Kim Lee");
+    assert!(
+        case["steps"].get("review").is_none(),
+        "a refused step changes nothing"
+    );
+}
