@@ -97,6 +97,7 @@ impl<S: Store> AppState<S> {
         notify::start(
             self.store.clone(),
             self.config.clone(),
+            self.pending.clone(),
             self.wake.clone(),
             settings,
         )

@@ -21,7 +21,9 @@ use sha2::Sha256;
 use tokio::sync::Notify;
 
 use accord_core::clock::{ClockResult, Milestone};
-use accord_core::policy::{ChannelDoc, ChannelType, Config, ObjectiveDoc};
+use accord_core::policy::{
+    AgreementDoc, ChannelDoc, ChannelType, Config, EscalationAction, ObjectiveDoc,
+};
 use accord_store::{Announcement, DeliveryOutcome, Notice, OutboxMessage, Store};
 
 use crate::live_config::ConfigHandle;
@@ -69,6 +71,7 @@ pub struct Wake {
 pub fn notices(
     config: &Config,
     customer: Option<&str>,
+    priority: Option<&str>,
     clocks: &[ClockResult],
     now: Timestamp,
 ) -> Vec<Notice> {
@@ -78,7 +81,7 @@ pub fn notices(
     let oldest = now - ANNOUNCE_WINDOW;
     let mut out = Vec::new();
     for c in clocks {
-        let Some(objective) = objective_of(config, c) else {
+        let Some((agreement, objective)) = objective_of(config, c) else {
             continue;
         };
         let deadline = c
@@ -87,6 +90,7 @@ pub fn notices(
             .find(|m| m.milestone == Milestone::Breach)
             .map(|m| m.at);
         for m in c.milestones.iter().filter(|m| m.at >= oldest) {
+            let mut raise_to = None;
             let (kind, threshold, targets, level) = match m.milestone {
                 Milestone::Warning(p) => (
                     "clock.warning",
@@ -105,6 +109,9 @@ pub fn notices(
                     let Some(e) = objective.escalate.get(level as usize) else {
                         continue;
                     };
+                    if e.action == Some(EscalationAction::RaisePriority) {
+                        raise_to = Some(raised_priority(agreement, priority));
+                    }
                     (
                         "clock.escalated",
                         Some(e.at.to_f64()),
@@ -138,6 +145,12 @@ pub fn notices(
             if let Some(level) = level {
                 body["level"] = json!(level);
             }
+            if let Some(to) = raise_to {
+                // The priority as derived now; a change before the instant re-derives.
+                body["action"] = json!("raise_priority");
+                body["priority_from"] = json!(priority);
+                body["priority_to"] = json!(to);
+            }
             out.push(Notice {
                 key,
                 ticket: c.ticket.to_string(),
@@ -151,15 +164,45 @@ pub fn notices(
     out
 }
 
-fn objective_of<'c>(config: &'c Config, c: &ClockResult) -> Option<&'c ObjectiveDoc> {
-    config
+fn objective_of<'c>(
+    config: &'c Config,
+    c: &ClockResult,
+) -> Option<(&'c AgreementDoc, &'c ObjectiveDoc)> {
+    let agreement = &config
         .agreements
         .iter()
         .find(|a| a.id() == c.agreement.as_str() && a.doc.version == c.version)?
-        .doc
+        .doc;
+    let objective = agreement
         .objectives
         .iter()
-        .find(|o| o.id.value == c.objective.as_str())
+        .find(|o| o.id.value == c.objective.as_str())?;
+    Some((agreement, objective))
+}
+
+/// One step up the agreement's `priorities` (highest first): `None` at the top, or for a
+/// priority the agreement does not list (nothing to raise it to).
+fn raised_priority(agreement: &AgreementDoc, priority: Option<&str>) -> Option<String> {
+    let order = accord_core::policy::priorities(agreement);
+    let i = order.iter().position(|p| Some(*p) == priority)?;
+    i.checked_sub(1).map(|up| order[up].to_owned())
+}
+
+/// The `updated` event of Accord's own that a `raise_priority` escalation records
+/// (DESIGN 4.3): the same id whenever it is derived, so recording it twice is a no-op.
+fn priority_event(notice: &Notice) -> Option<accord_core::clock::Event> {
+    let b = &notice.body;
+    let to = b["priority_to"].as_str()?;
+    let id = format!(
+        "accord:{}:{}:{}:{}",
+        notice.ticket,
+        b["objective"].as_str()?,
+        b["cycle"].as_u64()?,
+        b["level"].as_u64()?
+    );
+    let event = json!({"id": id, "ticket": notice.ticket, "at": notice.due_at,
+                       "type": "updated", "priority": to});
+    serde_json::from_value(event).ok()
 }
 
 /// The concrete targets of `notify` entries: `team:ID` becomes the team's own entries
@@ -197,12 +240,14 @@ fn channel<'c>(config: &'c Config, target: &str) -> Option<&'c ChannelDoc> {
 pub fn start<S: Store>(
     store: S,
     config: ConfigHandle,
+    pending: crate::ticket_clocks::Pending,
     wake: Wake,
     settings: DeliverySettings,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let watcher = tokio::spawn(watch(
         store.clone(),
         config.clone(),
+        pending,
         wake.clone(),
         settings.case_reminder,
     ));
@@ -221,7 +266,13 @@ fn until(due: Option<Timestamp>, now: Timestamp) -> Duration {
     }
 }
 
-async fn watch<S: Store>(store: S, config: ConfigHandle, wake: Wake, case_reminder: Duration) {
+async fn watch<S: Store>(
+    store: S,
+    config: ConfigHandle,
+    pending: crate::ticket_clocks::Pending,
+    wake: Wake,
+    case_reminder: Duration,
+) {
     loop {
         // Registered before looking, so a change made while looking still wakes us.
         let woken = wake.clocks_changed.notified();
@@ -237,7 +288,7 @@ async fn watch<S: Store>(store: S, config: ConfigHandle, wake: Wake, case_remind
             }
         };
         if next.is_some_and(|due| due <= now) {
-            match announce_due(&store, &config, now, case_reminder).await {
+            match announce_due(&store, &config, &pending, now, case_reminder).await {
                 Ok(0) => {}
                 Ok(_) => wake.messages_queued.notify_one(),
                 Err(e) => {
@@ -260,6 +311,7 @@ async fn watch<S: Store>(store: S, config: ConfigHandle, wake: Wake, case_remind
 pub async fn announce_due<S: Store>(
     store: &S,
     config: &ConfigHandle,
+    pending: &crate::ticket_clocks::Pending,
     now: Timestamp,
     case_reminder: Duration,
 ) -> Result<usize, accord_store::StoreError> {
@@ -269,8 +321,12 @@ pub async fn announce_due<S: Store>(
     let mut facts = Vec::with_capacity(due.len());
     let mut messages = Vec::new();
     let mut cases = Vec::new();
+    let mut actions = Vec::new();
     for notice in due {
         let announced = notice.due_at >= now - ANNOUNCE_WINDOW;
+        if announced && let Some(event) = priority_event(&notice) {
+            actions.push(event);
+        }
         if notice.kind == "clock.breached"
             && let Some(case) = breach_case(&notice, announced, now, case_reminder)
         {
@@ -306,6 +362,26 @@ pub async fn announce_due<S: Store>(
         });
     }
     let queued = messages.len();
+    if !actions.is_empty() {
+        // Recorded before the fact (a crash in between records the same event again,
+        // which is a duplicate), then derived like any event.
+        let stored = actions
+            .iter()
+            .map(|e| accord_store::StoredEvent {
+                id: e.id.to_string(),
+                ticket: e.ticket.to_string(),
+                is_created: false,
+                body: serde_json::to_string(e).unwrap_or_default(),
+            })
+            .collect();
+        match store.ingest_events(stored).await {
+            Ok(outcome) => pending.derive(outcome.tickets),
+            Err(accord_store::StoreError::Rejected { message, .. }) => {
+                tracing::warn!(%message, "escalation: the priority change was not recorded");
+            }
+            Err(e) => return Err(e),
+        }
+    }
     store.open_breach_cases(cases, now).await?;
     store.record_announcements(facts, messages).await?;
     Ok(queued)

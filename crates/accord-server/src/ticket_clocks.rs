@@ -202,8 +202,13 @@ pub async fn refresh<S: Store>(store: &S, config: &Config, tickets: &[String], n
             Ok(events) => {
                 let d = derive(config, &ticket, events, now);
                 let clocks = rows(&d.clocks, &d.facts.team);
-                let notices =
-                    crate::notify::notices(config, d.facts.customer.as_deref(), &d.clocks, now);
+                let notices = crate::notify::notices(
+                    config,
+                    d.facts.customer.as_deref(),
+                    d.facts.priority.as_deref(),
+                    &d.clocks,
+                    now,
+                );
                 derived.push(TicketClocks {
                     ticket,
                     customer: d.facts.customer.map(String::from),

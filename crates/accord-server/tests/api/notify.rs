@@ -301,3 +301,104 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn an_escalation_raises_the_priority_once_and_the_clock_retargets() {
+    let mut app = spawn_app().await;
+    let (url, seen) = receiver(0).await;
+    let secret = app.data.path().join("hook-secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    app.apply(&[(
+        "accord.yaml",
+        &format!(
+            "\
+kind: channel
+id: oncall
+type: webhook
+url: {url}
+secret: {{file: {}}}
+---
+kind: agreement
+type: sla
+id: std
+calendar: 24x7
+objectives:
+  - id: p1-first
+    metric: first_response
+    when: {{priority: [P1]}}
+    target: 10m
+  - id: p2-first
+    metric: first_response
+    when: {{priority: [P2]}}
+    target: 60m
+    escalate:
+      - {{at: 50%, notify: [webhook:oncall], action: raise_priority}}
+",
+            secret.to_str().unwrap()
+        ),
+    )])
+    .await;
+    // A P2 ticket opened 31 minutes ago: its 50% escalation came a minute ago.
+    #[allow(clippy::disallowed_methods)]
+    let now = Timestamp::now();
+    let created = Timestamp::from_second(now.as_second() - 31 * 60).unwrap();
+    let response = app
+        .post_json(
+            "/v1/events",
+            &app.admin,
+            json!([{"id": "e1", "ticket": "T-3", "at": created.to_string(), "type": "created",
+                    "priority": "P2"}]),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+
+    let mut ticket = Value::Null;
+    for _ in 0..100 {
+        ticket = app
+            .get("/v1/tickets/T-3", &app.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if ticket["clocks"][0]["objective"] == "p1-first" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Accord's own event, at the escalation instant, one step up.
+    let escalated_at = (created + SignedDuration::from_mins(30)).to_string();
+    let events = ticket["events"].as_array().unwrap();
+    let own: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["id"].as_str().unwrap().starts_with("accord:"))
+        .collect();
+    assert_eq!(own.len(), 1, "{ticket}");
+    assert_eq!(own[0]["id"], "accord:T-3:p2-first:1:1");
+    assert_eq!(own[0]["type"], "updated");
+    assert_eq!(own[0]["priority"], "P1");
+    assert_eq!(own[0]["at"], escalated_at.as_str());
+    // Re-targeted to the P1 objective: 30 minutes already past its 10, breached at the
+    // change.
+    let clock = &ticket["clocks"][0];
+    assert_eq!(clock["objective"], "p1-first", "{ticket}");
+    assert_eq!(clock["state"], "breached");
+    assert_eq!(clock["breached_at"], escalated_at.as_str());
+
+    for _ in 0..50 {
+        if !seen.lock().unwrap().requests.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = snapshot(&seen);
+    let escalation = seen
+        .requests
+        .iter()
+        .map(|(b, _, _)| b)
+        .find(|b| b["type"] == "clock.escalated")
+        .expect("the escalation is told");
+    assert_eq!(escalation["action"], "raise_priority");
+    assert_eq!(escalation["priority_from"], "P2");
+    assert_eq!(escalation["priority_to"], "P1");
+    app.stop().await;
+}
