@@ -402,3 +402,194 @@ objectives:
     assert_eq!(escalation["priority_to"], "P1");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_server_killed_mid_delivery_delivers_the_breach_again_under_the_same_id_after_restart() {
+    // The receiver holds its first request (the server is killed meanwhile) and answers
+    // the rest at once; it keeps the id of every request that arrives.
+    let arrivals: Arc<Mutex<Vec<String>>> = Arc::default();
+    let state = arrivals.clone();
+    let hook = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let state = state.clone();
+            async move {
+                let value: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                let first = {
+                    let mut seen = state.lock().unwrap();
+                    seen.push(value["id"].as_str().unwrap_or("").to_owned());
+                    seen.len() == 1
+                };
+                if first {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hook).await.unwrap() });
+
+    let mut app = spawn_app().await;
+    let secret = app.data.path().join("hook-secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    // No warnings: the breach is the only fact.
+    let config = config(&url, secret.to_str().unwrap()).replace("    warn_at: [50%]\n", "");
+    app.apply(&[("accord.yaml", &config)]).await;
+    #[allow(clippy::disallowed_methods)]
+    let now = Timestamp::now();
+    let created = Timestamp::from_second(now.as_second() - 31 * 60).unwrap();
+    app.post_json(
+        "/v1/events",
+        &app.admin,
+        json!([{"id": "e1", "ticket": "T-4", "at": created.to_string(), "type": "created"}]),
+    )
+    .await;
+    for _ in 0..100 {
+        if !arrivals.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        arrivals.lock().unwrap().len(),
+        1,
+        "the first attempt is under way"
+    );
+
+    // Killed mid-delivery: the receiver never answered.
+    app.stop().await;
+    let (url, _, stop, task) = crate::helpers::start(app.data.path(), None).await;
+
+    // After the lease (3 × the 1 s attempt timeout) the new server tries again.
+    for _ in 0..100 {
+        if arrivals.lock().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A further repeat, if there were to be one, has time to show.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let ids = arrivals.lock().unwrap().clone();
+    assert_eq!(
+        ids,
+        [
+            "T-4:sla:first_response:1:breach",
+            "T-4:sla:first_response:1:breach"
+        ],
+        "the same fact, under the same id, twice at most"
+    );
+    let outbox: Value = reqwest::Client::new()
+        .get(format!("{url}/v1/notifications"))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = outbox["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        1,
+        "one message, not a second after the restart: {outbox}"
+    );
+    assert_eq!(items[0]["state"], "delivered");
+    stop.send(()).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_a_warning_until_the_calendar_opens_but_not_a_breach() {
+    let mut app = spawn_app().await;
+    let (url, seen) = receiver(0).await;
+    let secret = app.data.path().join("hook-secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    // Open half an hour a day, starting two hours from now (UTC): closed now.
+    #[allow(clippy::disallowed_methods)]
+    let now = Timestamp::now();
+    let utc = now.to_zoned(jiff::tz::TimeZone::UTC);
+    let opens_hour = (i32::from(utc.hour()) + 2) % 24;
+    let window = format!("[\"{opens_hour:02}:00-{opens_hour:02}:30\"]");
+    let days: Vec<String> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| format!("{d}: {window}"))
+        .collect();
+    let mut opens = utc
+        .with()
+        .hour(i8::try_from(opens_hour).unwrap())
+        .minute(0)
+        .second(0)
+        .subsec_nanosecond(0)
+        .build()
+        .unwrap();
+    if opens.timestamp() <= now {
+        opens = opens.tomorrow().unwrap();
+    }
+    let config = config(&url, secret.to_str().unwrap()).replace(
+        "type: webhook\n",
+        "type: webhook\nquiet_hours: {calendar: quiet}\n",
+    ) + &format!(
+        "---\nkind: calendar\nid: quiet\ntimezone: UTC\nhours: {{{}}}\n",
+        days.join(", ")
+    );
+    app.apply(&[("accord.yaml", &config)]).await;
+
+    // T-W: its 50% warning was reached a minute ago. T-B: breached a minute ago.
+    let at = |mins: i64| Timestamp::from_second(now.as_second() - mins * 60).unwrap();
+    app.post_json(
+        "/v1/events",
+        &app.admin,
+        json!([{"id": "w1", "ticket": "T-W", "at": at(16).to_string(), "type": "created"},
+               {"id": "b1", "ticket": "T-B", "at": at(31).to_string(), "type": "created"}]),
+    )
+    .await;
+    for _ in 0..100 {
+        if !seen.lock().unwrap().requests.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let seen = snapshot(&seen);
+    let delivered: Vec<&str> = seen
+        .requests
+        .iter()
+        .map(|(b, _, _)| b["id"].as_str().unwrap())
+        .collect();
+    // The breach goes through at once; both tickets' warnings wait (T-B's 50% warning
+    // was 16 minutes ago).
+    assert_eq!(
+        delivered,
+        ["T-B:sla:first_response:1:breach"],
+        "{delivered:?}"
+    );
+
+    let pending: Value = app
+        .get("/v1/notifications?state=pending", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = pending["items"].as_array().unwrap();
+    let mut held: Vec<&str> = items.iter().map(|m| m["fact"].as_str().unwrap()).collect();
+    held.sort_unstable();
+    assert_eq!(
+        held,
+        [
+            "T-B:sla:first_response:1:warning:50%",
+            "T-W:sla:first_response:1:warning:50%"
+        ],
+        "{pending}"
+    );
+    for m in items {
+        assert_eq!(m["attempts"], 0);
+        assert_eq!(
+            m["next_attempt_at"],
+            opens.timestamp().to_string().as_str(),
+            "held until the calendar opens: {pending}"
+        );
+    }
+    app.stop().await;
+}
