@@ -255,6 +255,18 @@ pub fn start<S: Store>(
     vec![watcher, courier]
 }
 
+/// Runs only the watcher (facts recorded and queued, nothing delivered): what
+/// `accord bench watch` measures.
+pub fn start_watcher<S: Store>(
+    store: S,
+    config: ConfigHandle,
+    pending: crate::ticket_clocks::Pending,
+    wake: Wake,
+    case_reminder: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(watch(store, config, pending, wake, case_reminder))
+}
+
 /// How long to sleep until `due` (at most an hour: a safety net, not a poll).
 fn until(due: Option<Timestamp>, now: Timestamp) -> Duration {
     let hour = Duration::from_secs(3600);
@@ -299,7 +311,7 @@ async fn watch<S: Store>(
             continue;
         }
         tokio::select! {
-            () = tokio::time::sleep(until(next, now)) => {}
+            () = tokio::time::sleep(until(next, wall_clock::precise_now())) => {}
             () = &mut woken => {}
         }
     }
@@ -500,7 +512,7 @@ async fn deliver_loop<S: Store>(
         }
         let next = store.next_delivery_due().await.ok().flatten();
         tokio::select! {
-            () = tokio::time::sleep(until(next, wall_clock::now())) => {}
+            () = tokio::time::sleep(until(next, wall_clock::precise_now())) => {}
             () = &mut woken => {}
         }
     }

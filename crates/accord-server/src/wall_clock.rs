@@ -11,3 +11,10 @@ pub fn now() -> Timestamp {
     let now = Timestamp::now();
     Timestamp::from_second(now.as_second()).unwrap_or(now)
 }
+
+/// The current instant to the nanosecond: for timers (sleeping until an instant), where
+/// truncating would wake up to a second late.
+#[allow(clippy::disallowed_methods)]
+pub fn precise_now() -> Timestamp {
+    Timestamp::now()
+}

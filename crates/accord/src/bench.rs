@@ -261,6 +261,210 @@ pub fn ingest(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     })
 }
 
+/// Resident memory of this process in bytes (Linux; `None` elsewhere).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// CPU seconds this process has used (Linux; `None` elsewhere).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and
+    // 15th fields overall, in clock ticks (100 a second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// `accord bench watch`: `clocks` running clocks stored on SQLite, each with a warning
+/// and a breach ahead (hours to days away); the watcher alone runs over them. Measures
+/// the memory the process holds per clock, the CPU it uses while nothing is due, and,
+/// for `sample` more notices falling due over 10 s, how long after its instant each is
+/// queued (the outbox is watched every 10 ms).
+pub fn watch(clocks: usize, sample: usize, report: impl Write) -> anyhow::Result<()> {
+    watch_with(
+        clocks,
+        sample,
+        std::time::Duration::from_secs(5),
+        10,
+        report,
+    )
+}
+
+/// [`watch`] with the idle period and the spread of the sample (seconds) chosen.
+fn watch_with(
+    clocks: usize,
+    sample: usize,
+    idle: std::time::Duration,
+    spread_seconds: usize,
+    mut report: impl Write,
+) -> anyhow::Result<()> {
+    use accord_server::AppState;
+    use accord_store::{ClockRow, Notice, PageRequest, Store, TicketClocks};
+    use accord_store_sqlite::SqliteStore;
+    use jiff::{SignedDuration, Timestamp};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open_in(dir.path()).await?;
+        let state = AppState::open(store.clone()).await?;
+        #[allow(clippy::disallowed_methods)] // a benchmark measures real time
+        let now = || Timestamp::now();
+        let ticket = |i: usize, due: Timestamp, start: Timestamp| TicketClocks {
+            ticket: format!("W-{i}"),
+            customer: Some("acme".into()),
+            clocks: vec![ClockRow {
+                ticket: format!("W-{i}"),
+                customer: None,
+                team: None,
+                agreement_type: "sla".into(),
+                agreement: "acme-gold".into(),
+                objective: "p2-resolution".into(),
+                metric: "resolution".into(),
+                cycle: 1,
+                state: "running".into(),
+                started_at: start,
+                stopped_at: None,
+                breached_at: None,
+                deadline: Some(due),
+                elapsed_seconds: 0,
+                target_seconds: 8 * 3600,
+            }],
+            notices: ["warning:80%", "breach"]
+                .iter()
+                .enumerate()
+                .map(|(k, kind)| {
+                    let at = due - SignedDuration::from_mins(if k == 0 { 90 } else { 0 });
+                    Notice {
+                        key: format!("W-{i}:sla:resolution:1:{kind}"),
+                        ticket: format!("W-{i}"),
+                        kind: if k == 0 { "clock.warning" } else { "clock.breached" }.into(),
+                        due_at: at,
+                        body: json!({"type": if k == 0 { "clock.warning" } else { "clock.breached" },
+                                     "ticket": format!("W-{i}"), "customer": "acme"}),
+                        targets: vec!["webhook:oncall".into()],
+                    }
+                })
+                .collect(),
+        };
+
+        let before = resident_bytes();
+        let watcher = accord_server::notify::start_watcher(
+            store.clone(),
+            state.config.clone(),
+            state.pending.clone(),
+            state.wake.clone(),
+            std::time::Duration::from_secs(4 * 3600),
+        );
+        // Deadlines from 2 hours to 9 days ahead: nothing falls due while measuring.
+        let loaded = Instant::now();
+        let start = now();
+        for chunk in (0..clocks).collect::<Vec<_>>().chunks(10_000) {
+            let batch = chunk
+                .iter()
+                .map(|&i| {
+                    let ahead = 7200 + (i as i64 * 7919) % (9 * 86_400);
+                    ticket(i, start + SignedDuration::from_secs(ahead), start)
+                })
+                .collect();
+            store.put_ticket_clocks(batch, start).await?;
+            state.wake.clocks_changed.notify_one();
+        }
+        let load_seconds = loaded.elapsed().as_secs_f64();
+        let after = resident_bytes();
+        let db_bytes = std::fs::metadata(dir.path().join(accord_store_sqlite::DATABASE_FILE))?.len()
+            + std::fs::metadata(dir.path().join(format!("{}-wal", accord_store_sqlite::DATABASE_FILE)))
+                .map(|m| m.len())
+                .unwrap_or(0);
+
+        // Idle: nothing due for two hours.
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let (cpu0, idle_started) = (cpu_seconds(), Instant::now());
+        tokio::time::sleep(idle).await;
+        let idle_wall = idle_started.elapsed().as_secs_f64();
+        let idle_cpu = cpu_seconds().zip(cpu0).map(|(b, a)| (b - a) / idle_wall);
+
+        // The sample: breaches due over 10 s, starting 3 s from now, on whole seconds.
+        let first_due = Timestamp::from_second(now().as_second() + 2)?;
+        let due_of: std::collections::HashMap<String, Timestamp> = (0..sample)
+            .map(|k| {
+                let due = first_due
+                    + SignedDuration::from_secs((k * spread_seconds / sample.max(1)) as i64);
+                (format!("S-{k}:sla:resolution:1:breach"), due)
+            })
+            .collect();
+        let batch = (0..sample)
+            .map(|k| {
+                let due = due_of[&format!("S-{k}:sla:resolution:1:breach")];
+                let mut t = ticket(k, due, start);
+                t.ticket = format!("S-{k}");
+                t.clocks[0].ticket = t.ticket.clone();
+                t.notices.retain(|n| n.kind == "clock.breached");
+                t.notices[0].key = format!("S-{k}:sla:resolution:1:breach");
+                t.notices[0].ticket = t.ticket.clone();
+                t
+            })
+            .collect();
+        store.put_ticket_clocks(batch, start).await?;
+        state.wake.clocks_changed.notify_one();
+
+        let mut lateness = Vec::with_capacity(sample);
+        let mut seen = std::collections::HashSet::new();
+        let give_up = Instant::now() + std::time::Duration::from_secs(60);
+        while lateness.len() < sample && Instant::now() < give_up {
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = store
+                    .list_outbox(None, &PageRequest { limit: 1000, after: cursor.take() })
+                    .await?;
+                let seen_at = now();
+                for m in page.items {
+                    if let Some(due) = due_of.get(&m.fact)
+                        && seen.insert(m.fact)
+                    {
+                        lateness.push(seen_at.duration_since(*due).as_secs_f64());
+                    }
+                }
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        watcher.abort();
+        if lateness.len() < sample {
+            bail!("only {} of {sample} notices were queued within a minute", lateness.len());
+        }
+        lateness.sort_by(f64::total_cmp);
+        let pick = |q: f64| lateness[((lateness.len() - 1) as f64 * q) as usize];
+        let per_clock = before
+            .zip(after)
+            .map(|(b, a)| a.saturating_sub(b) as f64 / clocks.max(1) as f64);
+        writeln!(
+            report,
+            "{}",
+            json!({"bench": "watch", "clocks": clocks, "load_seconds": round(load_seconds),
+                   "memory_bytes_per_clock": per_clock.map(round),
+                   "database_bytes_per_clock": round(db_bytes as f64 / clocks.max(1) as f64),
+                   "idle_cpu_share": idle_cpu.map(|c| (c * 1000.0).round() / 1000.0),
+                   "sample": sample, "late_ms_p50": round(pick(0.5) * 1000.0),
+                   "late_ms_p99": round(pick(0.99) * 1000.0),
+                   "late_ms_max": round(pick(1.0) * 1000.0)})
+        )?;
+        store.close().await;
+        Ok(())
+    })
+}
+
 fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -311,6 +515,26 @@ mod tests {
             lines[0]["clocks"], lines[1]["clocks"],
             "the same clocks either way"
         );
+    }
+
+    #[test]
+    fn watch_bench_queues_every_sample_notice() {
+        let mut report = Vec::new();
+        watch_with(
+            300,
+            20,
+            std::time::Duration::from_millis(200),
+            1,
+            &mut report,
+        )
+        .unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&report).unwrap();
+        assert_eq!(line["bench"], "watch");
+        assert_eq!(line["clocks"], 300);
+        assert_eq!(line["sample"], 20);
+        for key in ["late_ms_max", "memory_bytes_per_clock", "idle_cpu_share"] {
+            assert!(line[key].is_number(), "{key}: {line}");
+        }
     }
 
     #[test]

@@ -192,6 +192,16 @@ enum BenchWorkload {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The watcher over N running clocks on SQLite: memory per clock, CPU while nothing
+    /// is due, and how late each of a sample of notices falling due is queued.
+    Watch {
+        /// Running clocks (each with a warning and a breach ahead).
+        #[arg(long, default_value_t = 1_000_000)]
+        clocks: usize,
+        /// Notices falling due during the measurement (over 10 s).
+        #[arg(long, default_value_t = 1_000)]
+        sample: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -289,6 +299,9 @@ fn main() -> ExitCode {
             }
             BenchWorkload::Ingest { tickets, seed } => {
                 bench::ingest(tickets, seed, std::io::stdout().lock())
+            }
+            BenchWorkload::Watch { clocks, sample } => {
+                bench::watch(clocks, sample, std::io::stdout().lock())
             }
         },
     };
