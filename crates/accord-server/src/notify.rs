@@ -30,7 +30,7 @@ use crate::live_config::ConfigHandle;
 use crate::wall_clock;
 
 /// A fact learnt more than this long after it happened is recorded, not announced.
-pub const ANNOUNCE_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+pub use accord_store::ANNOUNCE_WINDOW;
 
 /// How the courier delivers.
 #[derive(Debug, Clone)]
@@ -410,8 +410,14 @@ fn breach_case(
     let b = &notice.body;
     let text = |k: &str| b[k].as_str().map(str::to_owned);
     let alerted = announced && !notice.targets.is_empty();
+    // A breach reached again after a withdrawal is a new fact (`…:breach:again:<t>`) of
+    // the same case.
+    let id = notice
+        .key
+        .split_once(":again:")
+        .map_or(notice.key.as_str(), |(case, _)| case);
     Some(accord_store::NewBreachCase {
-        id: notice.key.clone(),
+        id: id.to_owned(),
         ticket: notice.ticket.clone(),
         customer: text("customer"),
         agreement_type: text("agreement_type")?,

@@ -382,9 +382,13 @@ async fn sync_breach_cases(
                 .push_bind("[]");
         });
         q.push(
-            " ON CONFLICT (id) DO UPDATE SET state = 'open', closed_at = NULL \
-             WHERE breach_cases.state = 'withdrawn'",
+            " ON CONFLICT (id) DO UPDATE SET state = 'open', closed_at = NULL, \
+             breached_at = excluded.breached_at WHERE breach_cases.state = 'withdrawn' \
+             AND excluded.breached_at < ",
         );
+        // A withdrawn case breached again recently is the watcher's to announce and
+        // reopen; an older one will never be announced, so it reopens here.
+        q.push_bind((now - accord_store::ANNOUNCE_WINDOW).as_second());
         q.build().execute(&mut **tx).await.map_err(backend)?;
     }
     let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
@@ -413,7 +417,7 @@ async fn sync_breach_cases(
         // Told only to those who were told of the breach (Accord alerted them).
         sqlx::query(
             "INSERT INTO notices (key, ticket, kind, due_at, body, targets)
-             SELECT id || ':withdrawn', ticket, 'clock.breach_withdrawn', ?2,
+             SELECT id || ':withdrawn:' || breached_at, ticket, 'clock.breach_withdrawn', ?2,
                     json_object('type', 'clock.breach_withdrawn', 'case', id, 'ticket', ticket,
                                 'customer', customer, 'agreement', agreement,
                                 'agreement_type', agreement_type, 'objective', objective,
@@ -422,7 +426,8 @@ async fn sync_breach_cases(
                     targets
              FROM breach_cases
              WHERE id = ?1 AND json_extract(steps, '$.team_alerted.by') = 'accord'
-               AND NOT EXISTS (SELECT 1 FROM announcements WHERE key = breach_cases.id || ':withdrawn')
+               AND NOT EXISTS (SELECT 1 FROM announcements
+                               WHERE key = breach_cases.id || ':withdrawn:' || breach_cases.breached_at)
              ON CONFLICT (key) DO NOTHING",
         )
         .bind(&id)
@@ -1010,6 +1015,8 @@ impl Store for SqliteStore {
             q.push(")");
             q.build().execute(&mut *tx).await.map_err(backend)?;
         }
+        // Cases first: whether a breach is a new fact depends on its case's state.
+        sync_breach_cases(&mut tx, &tickets, now).await?;
         let notices: Vec<(&Notice, String, String)> = tickets
             .iter()
             .flat_map(|t| t.notices.iter())
@@ -1022,9 +1029,10 @@ impl Store for SqliteStore {
             })
             .collect();
         for chunk in notices.chunks(BIND_CHUNK / 6) {
-            // A fact already recorded is not due again.
+            // A fact already recorded is not due again. A breach whose case was withdrawn
+            // and that is reached again is a new fact: a new key, from its instant.
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO notices (key, ticket, kind, due_at, body, targets) SELECT * FROM (",
+                "WITH v (key, ticket, kind, due_at, body, targets) AS (",
             );
             q.push_values(chunk, |mut b, (n, body, targets)| {
                 b.push_bind(&n.key)
@@ -1034,10 +1042,17 @@ impl Store for SqliteStore {
                     .push_bind(body)
                     .push_bind(targets);
             });
-            q.push(") AS v WHERE NOT EXISTS (SELECT 1 FROM announcements a WHERE a.key = v.column1) ON CONFLICT (key) DO NOTHING");
+            q.push(
+                "), k AS (SELECT CASE WHEN v.kind = 'clock.breached' AND EXISTS \
+                 (SELECT 1 FROM breach_cases c WHERE c.id = v.key AND c.state = 'withdrawn') \
+                 THEN v.key || ':again:' || v.due_at ELSE v.key END AS key, \
+                 ticket, kind, due_at, body, targets FROM v) \
+                 INSERT INTO notices (key, ticket, kind, due_at, body, targets) \
+                 SELECT * FROM k WHERE NOT EXISTS (SELECT 1 FROM announcements a WHERE a.key = k.key) \
+                 ON CONFLICT (key) DO NOTHING",
+            );
             q.build().execute(&mut *tx).await.map_err(backend)?;
         }
-        sync_breach_cases(&mut tx, &tickets, now).await?;
         tx.commit().await.map_err(backend)?;
         Ok(())
     }
@@ -1381,6 +1396,8 @@ impl Store for SqliteStore {
                  ON CONFLICT (id) DO UPDATE SET
                      state = CASE WHEN state = 'withdrawn' THEN 'open' ELSE state END,
                      closed_at = CASE WHEN state = 'withdrawn' THEN NULL ELSE closed_at END,
+                     breached_at = CASE WHEN state = 'withdrawn' THEN excluded.breached_at
+                                   ELSE breached_at END,
                      steps = CASE
                          WHEN json_extract(excluded.steps, '$.team_alerted') IS NOT NULL
                               AND json_extract(steps, '$.team_alerted') IS NULL

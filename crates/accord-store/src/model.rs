@@ -262,6 +262,9 @@ pub struct Announcement {
     pub announced: bool,
 }
 
+/// How late a fact may be learnt and still be announced (DESIGN 4.3: "less than a day").
+pub const ANNOUNCE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
 /// The steps of a breach response, in the order they are usually done (DESIGN 3.2;
 /// decided in `docs/decisions.md`).
 pub const CASE_STEPS: [&str; 7] = [

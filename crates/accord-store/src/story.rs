@@ -904,7 +904,13 @@ pub async fn breach_cases<S: Store>(store: S) {
     assert_eq!(case.state, "withdrawn");
     let due = case_notices(store.due_notices(far, 100).await.expect("due"));
     let keys: Vec<&str> = due.iter().map(|n| n.key.as_str()).collect();
-    assert_eq!(keys, [format!("{id}:withdrawn")]);
+    assert_eq!(
+        keys,
+        [format!(
+            "{id}:withdrawn:{}",
+            at("2026-11-02T10:00:00Z").as_second()
+        )]
+    );
     assert_eq!(due[0].kind, "clock.breach_withdrawn");
     assert_eq!(due[0].targets, ["webhook:oncall"]);
     assert!(matches!(

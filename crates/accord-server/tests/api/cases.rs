@@ -302,7 +302,15 @@ async fn a_late_reply_withdraws_the_breach_and_tells_those_who_were_alerted() {
         .find(|b| b["type"] == "clock.breach_withdrawn")
         .cloned()
         .unwrap();
-    assert_eq!(withdrawn["id"], "T-6:sla:first_response:1:breach:withdrawn");
+    let breached_at = created + SignedDuration::from_mins(30);
+    assert_eq!(
+        withdrawn["id"],
+        format!(
+            "T-6:sla:first_response:1:breach:withdrawn:{}",
+            breached_at.as_second()
+        )
+        .as_str()
+    );
     assert_eq!(withdrawn["ticket"], "T-6");
     // A withdrawn case takes no more steps.
     let step = app
@@ -326,4 +334,88 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[tokio::test]
+async fn a_breach_withdrawn_and_reached_again_is_a_new_fact_of_the_same_case() {
+    let mut app = crate::helpers::spawn_app().await;
+    let (url, seen) = receiver().await;
+    let config = CONFIG.replace("URL", &url) + "    pause_when: {status: [waiting_on_customer]}\n";
+    app.apply(&[("accord.yaml", &config)]).await;
+    #[allow(clippy::disallowed_methods)]
+    let now = Timestamp::from_second(Timestamp::now().as_second()).unwrap();
+    let created = now - SignedDuration::from_mins(31);
+    app.post_json(
+        "/v1/events",
+        &app.admin,
+        json!([{"id": "e1", "ticket": "T-7", "at": created.to_string(), "type": "created"}]),
+    )
+    .await;
+    wait_for(&seen, "clock.breached").await;
+
+    // Late news: the ticket waited on the customer for 65 s at minute 10. The deadline
+    // moves to 4 s from now: withdrawn now, breached again then.
+    let paused = created + SignedDuration::from_mins(10);
+    let resumed = paused + SignedDuration::from_secs(65);
+    app.post_json(
+        "/v1/events",
+        &app.admin,
+        json!([{"id": "e2", "ticket": "T-7", "at": paused.to_string(), "type": "updated",
+                "status": "waiting_on_customer"},
+               {"id": "e3", "ticket": "T-7", "at": resumed.to_string(), "type": "updated",
+                "status": "open"}]),
+    )
+    .await;
+    wait_for(&seen, "clock.breach_withdrawn").await;
+    let again = created + SignedDuration::from_secs(30 * 60 + 65);
+    for _ in 0..100 {
+        if kinds(&seen)
+            .iter()
+            .filter(|k| *k == "clock.breached")
+            .count()
+            >= 2
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ids: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let first = "T-7:sla:first_response:1:breach";
+    assert_eq!(
+        ids,
+        [
+            first.to_owned(),
+            format!(
+                "{first}:withdrawn:{}",
+                (created + SignedDuration::from_mins(30)).as_second()
+            ),
+            format!("{first}:again:{}", again.as_second()),
+        ],
+        "three facts, three ids"
+    );
+    // One case, open again, breached at the new instant.
+    let case: Value = app
+        .get(
+            &format!("/v1/breach-cases/{}", urlencode(first)),
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["state"], "open", "{case}");
+    assert_eq!(case["breached_at"], again.to_string().as_str());
+    let all: Value = app
+        .get("/v1/breach-cases", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 1, "{all}");
+    app.stop().await;
 }
