@@ -448,6 +448,26 @@ fn numeric_cursor(list: &str, after: &Option<String>) -> StoreResult<i64> {
     }
 }
 
+/// Rows fetched in `seq` order (`limit + 1` of them) as a page of items; `key` makes
+/// the cursor from an item's `seq` and the item.
+fn page_of<T>(
+    rows: &[SqliteRow],
+    limit: u32,
+    list: &str,
+    item: impl Fn(&SqliteRow) -> StoreResult<T>,
+    key: impl Fn(i64, &T) -> String,
+) -> StoreResult<Page<T>> {
+    let items = rows
+        .iter()
+        .map(|row| Ok((row.try_get::<i64, _>("seq").map_err(backend)?, item(row)?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let page = paginate(items, limit, list, |(seq, t)| key(*seq, t));
+    Ok(Page {
+        items: page.items.into_iter().map(|(_, t)| t).collect(),
+        next: page.next,
+    })
+}
+
 /// Splits `limit + 1` fetched rows into a page and the cursor of its last item.
 fn paginate<T>(mut items: Vec<T>, limit: u32, list: &str, key: impl Fn(&T) -> String) -> Page<T> {
     let limit = limit as usize;
@@ -562,19 +582,8 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?;
-        let items = rows
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<i64, _>("seq").map_err(backend)?,
-                    token_from_row(row)?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let page = paginate(items, page.limit, "tokens", |(seq, _)| seq.to_string());
-        Ok(Page {
-            items: page.items.into_iter().map(|(_, t)| t).collect(),
-            next: page.next,
+        page_of(&rows, page.limit, "tokens", token_from_row, |seq, _| {
+            seq.to_string()
         })
     }
 
@@ -1295,19 +1304,8 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?;
-        let items = rows
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<i64, _>("seq").map_err(backend)?,
-                    outbox_from_row(row)?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let page = paginate(items, page.limit, "outbox", |(seq, _)| seq.to_string());
-        Ok(Page {
-            items: page.items.into_iter().map(|(_, m)| m).collect(),
-            next: page.next,
+        page_of(&rows, page.limit, "outbox", outbox_from_row, |seq, _| {
+            seq.to_string()
         })
     }
 
@@ -1462,21 +1460,8 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?;
-        let items = rows
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<i64, _>("seq").map_err(backend)?,
-                    case_from_row(row)?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let page = paginate(items, page.limit, "cases", |(seq, c)| {
+        page_of(&rows, page.limit, "cases", case_from_row, |seq, c| {
             format!("{}:{seq}", c.breached_at.as_second())
-        });
-        Ok(Page {
-            items: page.items.into_iter().map(|(_, c)| c).collect(),
-            next: page.next,
         })
     }
 

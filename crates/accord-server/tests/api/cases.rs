@@ -8,6 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use crate::helpers::spawn_app_in;
+use crate::helpers::urlencode;
 
 const CONFIG: &str = "\
 kind: customer
@@ -325,15 +326,6 @@ async fn a_late_reply_withdraws_the_breach_and_tells_those_who_were_alerted() {
         .await;
     assert_eq!(step.status(), 409);
     app.stop().await;
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

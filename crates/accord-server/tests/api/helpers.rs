@@ -195,3 +195,13 @@ pub async fn problem(response: Response, status: u16) -> Value {
     assert!(!body["title"].as_str().unwrap().is_empty());
     body
 }
+
+/// Percent-encodes a path segment (ids such as fact keys hold `:`, `%` and spaces).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

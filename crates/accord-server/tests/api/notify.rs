@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::helpers::spawn_app;
+use crate::helpers::urlencode;
 
 const SECRET: &str = "s3cret-for-tests";
 
@@ -291,15 +292,6 @@ fn snapshot(seen: &Mutex<Received>) -> Received {
         requests: seen.lock().unwrap().requests.clone(),
         fail_first: 0,
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]
