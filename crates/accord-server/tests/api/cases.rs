@@ -7,8 +7,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app_in;
-use crate::helpers::urlencode;
+use crate::helpers::{spawn_app_in, urlencode};
 
 const CONFIG: &str = "\
 kind: customer

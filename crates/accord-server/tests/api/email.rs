@@ -211,19 +211,7 @@ async fn without_smtp_an_email_target_ends_as_a_dead_letter_saying_why() {
         json!([{"id": "e1", "ticket": "T-8", "at": created.to_string(), "type": "created"}]),
     )
     .await;
-    let mut dead = Value::Null;
-    for _ in 0..100 {
-        dead = app
-            .get("/v1/notifications?state=dead", &app.admin)
-            .await
-            .json()
-            .await
-            .unwrap();
-        if !dead["items"].as_array().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let dead = app.first_items("/v1/notifications?state=dead").await;
     assert!(
         dead["items"][0]["last_error"]
             .as_str()

@@ -119,6 +119,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Reads the list at `path` (admin) until it has items, for at most 10 s; the last
+    /// answer either way.
+    pub async fn first_items(&self, path: &str) -> Value {
+        let mut page = Value::Null;
+        for _ in 0..100 {
+            page = self.get(path, &self.admin).await.json().await.unwrap();
+            if page["items"]
+                .as_array()
+                .is_some_and(|items| !items.is_empty())
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        page
+    }
+
     /// Creates a token with the admin token and returns its secret and id.
     pub async fn token(&self, scope: &str, customer: Option<&str>) -> (String, String) {
         let response = self

@@ -10,8 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::helpers::spawn_app;
-use crate::helpers::urlencode;
+use crate::helpers::{spawn_app, urlencode};
 
 const SECRET: &str = "s3cret-for-tests";
 
@@ -238,19 +237,7 @@ async fn a_receiver_that_keeps_failing_leaves_a_dead_letter_that_can_be_retried(
         .await;
     assert_eq!(response.status(), 202);
 
-    let mut dead = Value::Null;
-    for _ in 0..100 {
-        dead = app
-            .get("/v1/notifications?state=dead", &app.admin)
-            .await
-            .json()
-            .await
-            .unwrap();
-        if !dead["items"].as_array().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let dead = app.first_items("/v1/notifications?state=dead").await;
     let item = &dead["items"][0];
     assert_eq!(item["attempts"], 3, "{dead}");
     assert!(
