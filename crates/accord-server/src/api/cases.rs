@@ -213,10 +213,13 @@ pub async fn record_step<S: Store>(
             .ok_or_else(|| ApiError::NotFound(format!("no breach case {id:?}")))?;
         let context = serde_json::to_value(CaseView::from(case))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let message = app
-            .templates
-            .customer_message(&context)
-            .map_err(ApiError::Internal)?;
+        // A provider's template that fails here is named, and the way round it given.
+        let message = app.templates.customer_message(&context).map_err(|e| {
+            ApiError::invalid(
+                "message",
+                format!("{e}; give the message in `message` instead"),
+            )
+        })?;
         fields.insert("message".into(), Value::String(message));
     }
     let case = app

@@ -410,3 +410,53 @@ async fn a_breach_withdrawn_and_reached_again_is_a_new_fact_of_the_same_case() {
     assert_eq!(all["items"].as_array().unwrap().len(), 1, "{all}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_customer_message_template_that_fails_is_named_and_changes_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir(data.path().join("templates")).unwrap();
+    std::fs::write(
+        data.path().join("templates").join("breach_customer.txt"),
+        "Dear {{ customer | no_such_filter }}",
+    )
+    .unwrap();
+    let mut app = spawn_app_in(data).await;
+    let (url, seen) = receiver().await;
+    app.apply(&[("accord.yaml", &CONFIG.replace("URL", &url))])
+        .await;
+    #[allow(clippy::disallowed_methods)]
+    let created = Timestamp::now() - SignedDuration::from_mins(31);
+    app.post_json(
+        "/v1/events",
+        &app.admin,
+        json!([{"id": "e1", "ticket": "T-9", "at": created.to_string(), "type": "created"}]),
+    )
+    .await;
+    wait_for(&seen, "clock.breached").await;
+    let id = urlencode("T-9:sla:first_response:1:breach");
+    let path = format!("/v1/breach-cases/{id}/steps/customer_notified");
+    let refused = app.post_json(&path, &app.admin, json!({})).await;
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "message", "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("breach_customer.txt"),
+        "{problem}"
+    );
+    let case: Value = app
+        .get(&format!("/v1/breach-cases/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(case["steps"].get("customer_notified").is_none());
+    // Written by hand, it goes through.
+    let written = app
+        .post_json(&path, &app.admin, json!({"message": "Sorry for the wait."}))
+        .await;
+    assert_eq!(written.status(), 200);
+    app.stop().await;
+}

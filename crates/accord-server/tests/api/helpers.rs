@@ -56,7 +56,11 @@ pub async fn start(
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::open(store.clone()).await.unwrap();
+    let mut state = AppState::open(store.clone()).await.unwrap();
+    // The data directory's templates, as `accord serve` loads them.
+    state.templates = std::sync::Arc::new(
+        accord_server::email::Templates::load(Some(&dir.join("templates"))).unwrap(),
+    );
     // The data directory's settings (`[smtp]`, templates), with fast retries so a
     // failed delivery is tried again within the test.
     let flags = accord_server::settings::Flags {
