@@ -168,7 +168,7 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
                 secret.expose_secret()
             );
             println!(
-                "  ACCORD_SERVER={url} ACCORD_TOKEN={} accord token list",
+                "  ACCORD_SERVER={url} ACCORD_TOKEN={} accord cases list --state open",
                 secret.expose_secret()
             );
         }
