@@ -145,9 +145,7 @@ impl Templates {
             html: render(TEMPLATE_FILES[2])?,
         })
     }
-}
 
-impl Templates {
     /// The message to the customer about a breach case (`breach_customer.txt`); the
     /// context is the case as the API shows it.
     pub fn customer_message(&self, case: &Value) -> Result<String, String> {

@@ -120,13 +120,12 @@ pub fn notices(
                     )
                 }
             };
-            let key = format!(
-                "{}:{}:{}:{}:{}",
-                c.ticket,
+            let key = accord_store::fact_key(
+                &c.ticket,
                 c.agreement_type.as_str(),
                 c.metric.as_str(),
                 c.cycle,
-                m.milestone.key()
+                &m.milestone.key(),
             );
             let mut body = json!({
                 "type": kind,
@@ -244,13 +243,13 @@ pub fn start<S: Store>(
     wake: Wake,
     settings: DeliverySettings,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let watcher = tokio::spawn(watch(
+    let watcher = start_watcher(
         store.clone(),
         config.clone(),
         pending,
         wake.clone(),
         settings.case_reminder,
-    ));
+    );
     let courier = tokio::spawn(deliver_loop(store, config, wake, settings));
     vec![watcher, courier]
 }

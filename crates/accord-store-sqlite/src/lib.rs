@@ -280,25 +280,42 @@ async fn case_in(tx: &mut Transaction<'_, Sqlite>, id: &str) -> StoreResult<Opti
         .transpose()
 }
 
-/// Puts the reminder of an open case on its next step: due `remind_after` after the
-/// last progress, once per step (a step already reminded of is not reminded again).
-async fn schedule_reminder(tx: &mut Transaction<'_, Sqlite>, id: &str) -> StoreResult<()> {
+/// Drops the pending reminder of case `id` of `ticket` (found through the notices'
+/// ticket index, not by scanning every notice).
+async fn drop_reminder(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+    ticket: &str,
+) -> StoreResult<()> {
     sqlx::query(
-        "DELETE FROM notices WHERE kind = 'breach_case.step_due' AND json_extract(body, '$.case') = ?1",
+        "DELETE FROM notices WHERE ticket = ?2 AND kind = 'breach_case.step_due'
+           AND json_extract(body, '$.case') = ?1",
     )
     .bind(id)
+    .bind(ticket)
     .execute(&mut **tx)
     .await
     .map_err(backend)?;
-    let Some(case) = case_in(tx, id).await? else {
+    Ok(())
+}
+
+/// Puts the reminder of an open case on its next step: due `remind_after` after the
+/// last progress, once per step (a step already reminded of is not reminded again).
+async fn schedule_reminder(tx: &mut Transaction<'_, Sqlite>, id: &str) -> StoreResult<()> {
+    let sql =
+        format!("SELECT {CASE_COLUMNS}, remind_after, targets FROM breach_cases WHERE id = ?1");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?
+    else {
         return Ok(());
     };
-    let (remind_after, targets): (Option<i64>, String) =
-        sqlx::query_as("SELECT remind_after, targets FROM breach_cases WHERE id = ?1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(backend)?;
+    let case = case_from_row(&row)?;
+    let remind_after: Option<i64> = row.try_get("remind_after").map_err(backend)?;
+    let targets: String = row.try_get("targets").map_err(backend)?;
+    drop_reminder(tx, id, &case.ticket).await?;
     let (Some(remind_after), Some(step), "open") =
         (remind_after, case.next_step(), case.state.as_str())
     else {
@@ -354,10 +371,8 @@ async fn sync_breach_cases(
         .flat_map(|t| t.clocks.iter().map(move |c| (t, c)))
         .filter(|(_, c)| c.breached_at.is_some())
         .map(|(t, c)| {
-            let key = format!(
-                "{}:{}:{}:{}:breach",
-                t.ticket, c.agreement_type, c.metric, c.cycle
-            );
+            let key =
+                accord_store::fact_key(&t.ticket, &c.agreement_type, &c.metric, c.cycle, "breach");
             (t, c, key)
         })
         .collect();
@@ -393,12 +408,12 @@ async fn sync_breach_cases(
     }
     let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
     let keys: Vec<&str> = breached.iter().map(|(_, _, k)| k.as_str()).collect();
-    let withdrawn: Vec<String> = sqlx::query_scalar(
+    let withdrawn: Vec<(String, String)> = sqlx::query_as(
         "UPDATE breach_cases SET state = 'withdrawn', closed_at = ?3
          WHERE state IN ('open', 'closed')
            AND ticket IN (SELECT value FROM json_each(?1))
            AND id NOT IN (SELECT value FROM json_each(?2))
-         RETURNING id",
+         RETURNING id, ticket",
     )
     .bind(serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?)
     .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Backend(e.to_string()))?)
@@ -406,14 +421,8 @@ async fn sync_breach_cases(
     .fetch_all(&mut **tx)
     .await
     .map_err(backend)?;
-    for id in withdrawn {
-        sqlx::query(
-            "DELETE FROM notices WHERE kind = 'breach_case.step_due' AND json_extract(body, '$.case') = ?1",
-        )
-        .bind(&id)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+    for (id, ticket) in withdrawn {
+        drop_reminder(tx, &id, &ticket).await?;
         // Told only to those who were told of the breach (Accord alerted them).
         sqlx::query(
             "INSERT INTO notices (key, ticket, kind, due_at, body, targets)

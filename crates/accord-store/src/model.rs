@@ -265,6 +265,19 @@ pub struct Announcement {
 /// How late a fact may be learnt and still be announced (DESIGN 4.3: "less than a day").
 pub const ANNOUNCE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
+/// The idempotency key of a clock's fact (DESIGN 4.3):
+/// `<ticket>:<sla|ola|uc>:<metric>:<cycle>:<milestone>`, e.g.
+/// `T-1:sla:first_response:1:breach`. A breach's key is also its case's id.
+pub fn fact_key(
+    ticket: &str,
+    agreement_type: &str,
+    metric: &str,
+    cycle: u32,
+    milestone: &str,
+) -> String {
+    format!("{ticket}:{agreement_type}:{metric}:{cycle}:{milestone}")
+}
+
 /// The steps of a breach response, in the order they are usually done (DESIGN 3.2;
 /// decided in `docs/decisions.md`).
 pub const CASE_STEPS: [&str; 7] = [
