@@ -1,6 +1,7 @@
 //! A ticket's clocks as a pure function of its events, the configuration (agreement
 //! versions, calendars) and the evaluation instant (DESIGN 3.2).
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use compact_str::CompactString;
@@ -105,10 +106,9 @@ pub struct ClockResult {
 
 const TYPES: [AgreementType; 3] = [AgreementType::Sla, AgreementType::Ola, AgreementType::Uc];
 
-fn always_open() -> Arc<Calendar> {
+fn always_open() -> &'static Arc<Calendar> {
     static CAL: OnceLock<Arc<Calendar>> = OnceLock::new();
     CAL.get_or_init(|| Arc::new(Calendar::always_open()))
-        .clone()
 }
 
 /// The calendar a clock counts in: the objective's, else the agreement's, else `24x7`.
@@ -117,22 +117,33 @@ pub fn clock_calendar(
     agreement: &Agreement,
     objective: &ObjectiveDoc,
 ) -> Arc<Calendar> {
-    objective
+    calendar_of(config, agreement, objective).clone()
+}
+
+fn calendar_of<'c>(
+    config: &'c Config,
+    agreement: &Agreement,
+    objective: &ObjectiveDoc,
+) -> &'c Arc<Calendar> {
+    match objective
         .calendar
         .as_ref()
         .or(agreement.doc.calendar.as_ref())
         .and_then(|c| config.calendar(&c.value))
-        .map_or_else(always_open, |c| c.calendar.clone())
+    {
+        Some(def) => &def.calendar,
+        None => always_open(),
+    }
 }
 
 /// The objective a clock runs under.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Current<'c> {
     agreement: &'c Agreement,
     objective: &'c ObjectiveDoc,
     target: i64,
     internal: Option<i64>,
-    calendar: Arc<Calendar>,
+    calendar: &'c Calendar,
 }
 
 impl Current<'_> {
@@ -175,21 +186,15 @@ struct Clock<'c> {
     running: bool,
     /// Stopped by resolution (so a `reopened` can resume it).
     stopped_by_resolution: bool,
-    /// Milestones reached (the breach is `breached_at`), with their instant.
-    reached: Vec<(Milestone, i64)>,
 }
 
-impl Clock<'_> {
-    fn has_reached(&self, milestone: Milestone) -> bool {
-        self.reached.iter().any(|(m, _)| *m == milestone)
-    }
-
+impl<'c> Clock<'c> {
     fn open(&self) -> bool {
         self.stopped_at.is_none()
     }
 
     /// The objective whose rules (pauses, calendar) apply: the current, else the last.
-    fn rules(&self) -> Option<&Current<'_>> {
+    fn rules(&self) -> Option<&Current<'c>> {
         self.current.as_ref().or(self.last.as_ref())
     }
 
@@ -218,11 +223,87 @@ impl Clock<'_> {
 
 struct Ticket<'c> {
     config: &'c Config,
+    /// Every instant at which some agreement version comes into or goes out of force,
+    /// sorted: between two of them, which versions are in force does not change.
+    version_changes: &'c [i64],
+    /// Selections remembered per set of facts (shared by the tickets folded with this
+    /// state), and the entry of the ticket's current facts once looked up.
+    selections: SelectionCache<'c>,
+    memo: Option<(usize, usize)>,
     facts: TicketFacts,
     status: CompactString,
     /// Each status with the instant it began, oldest first.
     timeline: Vec<(i64, CompactString)>,
     clocks: Vec<Clock<'c>>,
+    /// Milestones reached (a breach is the clock's `breached_at`): clock, milestone,
+    /// instant. One list for the ticket, not one allocation per clock.
+    reached: Vec<(usize, Milestone, i64)>,
+}
+
+fn has_reached(reached: &[(usize, Milestone, i64)], clock: usize, milestone: Milestone) -> bool {
+    reached
+        .iter()
+        .any(|&(c, m, _)| c == clock && m == milestone)
+}
+
+/// One memo slot per agreement type and ticket metric.
+const SELECTION_SLOTS: usize = 3 * 4;
+
+/// Selections by agreement type and metric.
+type Memo<'c> = [Option<Option<Current<'c>>>; SELECTION_SLOTS];
+
+/// Which objective each metric selects, per set of ticket facts and span of
+/// `version_changes` (between two changes, the same versions are in force). Tickets share facts
+/// (customer, service, priority, team, …) far more often than not, and the facts change
+/// far less often than the status, so most selections are an array lookup instead of a
+/// walk over the agreements.
+#[derive(Default)]
+struct SelectionCache<'c> {
+    /// Hash of (facts, span) → position in `entries`.
+    index: HashMap<u64, usize>,
+    entries: Vec<(TicketFacts, usize, Memo<'c>)>,
+}
+
+impl<'c> SelectionCache<'c> {
+    /// Enough for every combination a service desk's facts make; a history whose facts
+    /// are all different (a unique custom field per ticket) starts over rather than grow.
+    const MAX_ENTRIES: usize = 4096;
+
+    fn entry(&mut self, facts: &TicketFacts, span: usize) -> usize {
+        use std::hash::BuildHasher;
+        let hash = rustc_hash::FxBuildHasher.hash_one((facts, span));
+        if let Some(&k) = self.index.get(&hash) {
+            let entry = &mut self.entries[k];
+            if entry.0 != *facts || entry.1 != span {
+                // Two keys, one hash: the newer takes the place (it is only a memo).
+                *entry = (facts.clone(), span, [None; SELECTION_SLOTS]);
+            }
+            return k;
+        }
+        if self.entries.len() >= Self::MAX_ENTRIES {
+            self.index.clear();
+            self.entries.clear();
+        }
+        self.entries
+            .push((facts.clone(), span, [None; SELECTION_SLOTS]));
+        self.index.insert(hash, self.entries.len() - 1);
+        self.entries.len() - 1
+    }
+
+    fn memo(&mut self, k: usize) -> &mut Memo<'c> {
+        &mut self.entries[k].2
+    }
+}
+
+fn selection_slot(agreement_type: AgreementType, metric: Metric) -> Option<usize> {
+    let metric = match metric {
+        Metric::FirstResponse => 0,
+        Metric::NextResponse => 1,
+        Metric::PeriodicUpdate => 2,
+        Metric::Resolution => 3,
+        _ => return None,
+    };
+    Some(agreement_type as usize * 4 + metric)
 }
 
 fn paused_by(current: &Current<'_>, status: &str) -> bool {
@@ -234,7 +315,68 @@ fn paused_by(current: &Current<'_>, status: &str) -> bool {
 }
 
 impl<'c> Ticket<'c> {
+    fn new(config: &'c Config, version_changes: &'c [i64]) -> Self {
+        Ticket {
+            config,
+            version_changes,
+            selections: SelectionCache::default(),
+            memo: None,
+            facts: TicketFacts::default(),
+            status: CompactString::default(),
+            timeline: Vec::new(),
+            clocks: Vec::new(),
+            reached: Vec::new(),
+        }
+    }
+
+    /// Back to a ticket with no events, keeping the allocations.
+    fn reset(&mut self) {
+        self.memo = None;
+        self.facts = TicketFacts::default();
+        self.status = CompactString::default();
+        self.timeline.clear();
+        self.clocks.clear();
+        self.reached.clear();
+    }
+
+    fn span(&self, t: i64) -> usize {
+        self.version_changes.partition_point(|&c| c <= t)
+    }
+
+    /// [`Ticket::select_fresh`], remembered until the facts change. With `keep`, only
+    /// when the clock's start and `at` fall in the same span (then `keep` changes
+    /// nothing).
     fn select(
+        &mut self,
+        agreement_type: AgreementType,
+        metric: Metric,
+        at: i64,
+        keep: Option<(&str, i64)>,
+    ) -> Option<Current<'c>> {
+        let span = self.span(at);
+        let Some(slot) = selection_slot(agreement_type, metric) else {
+            return self.select_fresh(agreement_type, metric, at, keep);
+        };
+        if keep.is_some_and(|(_, started)| self.span(started) != span) {
+            return self.select_fresh(agreement_type, metric, at, keep);
+        }
+        let memo = match self.memo {
+            Some((memo_span, memo)) if memo_span == span => memo,
+            _ => {
+                let memo = self.selections.entry(&self.facts, span);
+                self.memo = Some((span, memo));
+                memo
+            }
+        };
+        if let Some(current) = self.selections.memo(memo)[slot] {
+            return current;
+        }
+        let current = self.select_fresh(agreement_type, metric, at, None);
+        self.selections.memo(memo)[slot] = Some(current);
+        current
+    }
+
+    fn select_fresh(
         &self,
         agreement_type: AgreementType,
         metric: Metric,
@@ -263,7 +405,7 @@ impl<'c> Ticket<'c> {
                 .internal_target
                 .as_ref()
                 .map(|i| i.value.0),
-            calendar: clock_calendar(self.config, selection.agreement, selection.objective),
+            calendar: calendar_of(self.config, selection.agreement, selection.objective),
         })
     }
 
@@ -313,7 +455,6 @@ impl<'c> Ticket<'c> {
             since: t,
             running,
             stopped_by_resolution: false,
-            reached: Vec::new(),
         });
     }
 
@@ -321,7 +462,10 @@ impl<'c> Ticket<'c> {
     /// the clocks whose deadline is exactly `t`: they breach at `t` unless they stop then.
     fn advance(&mut self, t: i64) -> Vec<usize> {
         let mut due = Vec::new();
-        for (i, clock) in self.clocks.iter_mut().enumerate() {
+        let Ticket {
+            clocks, reached, ..
+        } = self;
+        for (i, clock) in clocks.iter_mut().enumerate() {
             if !clock.open() || clock.since >= t {
                 continue;
             }
@@ -332,11 +476,11 @@ impl<'c> Ticket<'c> {
             // The deadline (an `add` on the calendar) is only worked out once the target
             // is reached by `t`: reached exactly can still mean a deadline before `t` (at
             // a close, with `t` the next morning).
-            let reached = clock
+            let target_reached = clock
                 .current
                 .as_ref()
                 .is_some_and(|c| clock.elapsed + gained >= c.target);
-            if reached && let Some(deadline) = clock.deadline() {
+            if target_reached && let Some(deadline) = clock.deadline() {
                 if deadline < t {
                     clock.breached_at = Some(deadline);
                 } else if deadline == t {
@@ -349,12 +493,12 @@ impl<'c> Ticket<'c> {
                 for (milestone, threshold) in c.thresholds() {
                     if threshold > clock.elapsed
                         && threshold <= clock.elapsed + gained
-                        && !clock.has_reached(milestone)
+                        && !has_reached(reached, i, milestone)
                         && let Ok(at) = c
                             .calendar
                             .add_seconds(clock.since, threshold - clock.elapsed)
                     {
-                        clock.reached.push((milestone, at.min(t)));
+                        reached.push((i, milestone, at.min(t)));
                     }
                 }
             }
@@ -398,13 +542,9 @@ impl<'c> Ticket<'c> {
             }
             let keep = self.clocks[i]
                 .rules()
-                .map(|c| (c.agreement.id().to_owned(), self.clocks[i].started_at));
-            let selected = self.select(
-                agreement_type,
-                metric,
-                t,
-                keep.as_ref().map(|(id, s)| (id.as_str(), *s)),
-            );
+                .map(|c| (c.agreement.id(), self.clocks[i].started_at));
+            let keep: Option<(&'c str, i64)> = keep;
+            let selected = self.select(agreement_type, metric, t, keep);
             let clock = &self.clocks[i];
             let changed = match (&clock.current, &selected) {
                 (Some(a), Some(b)) => !a.same(b),
@@ -437,8 +577,8 @@ impl<'c> Ticket<'c> {
                 }
                 // Thresholds of the new objective already passed are passed at the change.
                 for (milestone, threshold) in new.thresholds() {
-                    if threshold <= clock.elapsed && !clock.has_reached(milestone) {
-                        clock.reached.push((milestone, t));
+                    if threshold <= clock.elapsed && !has_reached(&self.reached, i, milestone) {
+                        self.reached.push((i, milestone, t));
                     }
                 }
                 clock.current = Some(new);
@@ -481,7 +621,9 @@ impl<'c> Ticket<'c> {
 
     /// Applies an event's attributes (and status, when it carries one) to the ticket.
     fn absorb(&mut self, e: &Event, t: i64) {
-        apply_attributes(&mut self.facts, e);
+        if apply_attributes(&mut self.facts, e) {
+            self.memo = None;
+        }
         if let Some(status) = &e.status {
             self.set_status(status.clone(), t);
         }
@@ -615,20 +757,40 @@ pub fn fold_ticket<'e>(
     events: impl IntoIterator<Item = &'e Event>,
     at: Timestamp,
 ) -> Vec<ClockResult> {
-    let at = at.as_second();
-    let mut state = Ticket {
-        config,
-        facts: TicketFacts::default(),
-        status: CompactString::default(),
-        timeline: Vec::new(),
-        clocks: Vec::new(),
-    };
-    let events: Vec<&Event> = events
-        .into_iter()
-        .filter(|e| e.at.as_second() <= at)
+    let mut out = Vec::new();
+    let events: Vec<&Event> = events.into_iter().collect();
+    let changes = version_changes(config);
+    let mut state = Ticket::new(config, &changes);
+    fold_into(&mut state, ticket, &events, at.as_second(), &mut out);
+    out
+}
+
+/// Every instant at which an agreement version comes into or goes out of force, sorted.
+fn version_changes(config: &Config) -> Vec<i64> {
+    let mut changes: Vec<i64> = config
+        .agreements
+        .iter()
+        .flat_map(|a| [a.in_force.0, a.in_force.1])
+        .flatten()
         .collect();
+    changes.sort_unstable();
+    changes.dedup();
+    changes
+}
+
+/// [`fold_ticket`], appending to `out`.
+fn fold_into(
+    state: &mut Ticket<'_>,
+    ticket: &str,
+    events: &[&Event],
+    at: i64,
+    out: &mut Vec<ClockResult>,
+) {
+    state.reset();
+    // Events are in apply order, so those up to `at` come first.
+    let events = &events[..events.partition_point(|e| e.at.as_second() <= at)];
     let Some(first_created) = events.iter().position(|e| e.kind == EventType::Created) else {
-        return Vec::new();
+        return;
     };
     // Events before the ticket exists are applied to its facts only.
     let mut k = 0;
@@ -665,107 +827,116 @@ pub fn fold_ticket<'e>(
     }
     state.advance(at);
 
-    let mut results: Vec<ClockResult> = state
-        .clocks
-        .iter()
-        .filter_map(|c| {
-            let rules = c.rules()?;
-            let cancelled = c.current.is_none();
-            let state = match (c.open(), c.breached_at.is_some(), cancelled, c.running) {
-                (_, true, _, _) => ClockState::Breached,
-                (_, false, true, _) => ClockState::Cancelled,
-                (false, false, false, _) => ClockState::Met,
-                (true, false, false, true) => ClockState::Running,
-                (true, false, false, false) => ClockState::Paused,
-            };
-            let running = state == ClockState::Running;
-            let mut milestones: Vec<MilestoneAt> = c
-                .reached
-                .iter()
-                .map(|&(milestone, at)| MilestoneAt {
-                    milestone,
-                    at: ts(at),
-                    reached: true,
-                })
-                .collect();
-            if let Some(b) = c.breached_at {
-                milestones.push(MilestoneAt {
-                    milestone: Milestone::Breach,
-                    at: ts(b),
-                    reached: true,
-                });
-            }
-            if running && let Some(current) = c.current.as_ref() {
-                let ahead = current
-                    .thresholds()
-                    .filter(|(m, _)| !c.has_reached(*m))
-                    .chain(std::iter::once((Milestone::Breach, current.target)));
-                for (milestone, threshold) in ahead {
-                    if threshold > c.elapsed
-                        && let Ok(at) = current.calendar.add_seconds(c.since, threshold - c.elapsed)
-                    {
-                        milestones.push(MilestoneAt {
-                            milestone,
-                            at: ts(at),
-                            reached: false,
-                        });
-                    }
+    let start = out.len();
+    let reached = &state.reached;
+    out.extend(state.clocks.iter().enumerate().filter_map(|(i, c)| {
+        let rules = c.rules()?;
+        let cancelled = c.current.is_none();
+        let state = match (c.open(), c.breached_at.is_some(), cancelled, c.running) {
+            (_, true, _, _) => ClockState::Breached,
+            (_, false, true, _) => ClockState::Cancelled,
+            (false, false, false, _) => ClockState::Met,
+            (true, false, false, true) => ClockState::Running,
+            (true, false, false, false) => ClockState::Paused,
+        };
+        let running = state == ClockState::Running;
+        // Sized once: reached ones, the breach, and for a running clock those ahead.
+        let ahead = if running {
+            c.current.as_ref().map_or(0, |c| c.thresholds().count() + 1)
+        } else {
+            0
+        };
+        let own = reached.iter().filter(|&&(clock, _, _)| clock == i);
+        let mut milestones = Vec::with_capacity(own.clone().count() + 1 + ahead);
+        milestones.extend(own.map(|&(_, milestone, at)| MilestoneAt {
+            milestone,
+            at: ts(at),
+            reached: true,
+        }));
+        if let Some(b) = c.breached_at {
+            milestones.push(MilestoneAt {
+                milestone: Milestone::Breach,
+                at: ts(b),
+                reached: true,
+            });
+        }
+        if running && let Some(current) = c.current.as_ref() {
+            let ahead = current
+                .thresholds()
+                .filter(|(m, _)| !has_reached(reached, i, *m))
+                .chain(std::iter::once((Milestone::Breach, current.target)));
+            for (milestone, threshold) in ahead {
+                if threshold > c.elapsed
+                    && let Ok(at) = current.calendar.add_seconds(c.since, threshold - c.elapsed)
+                {
+                    milestones.push(MilestoneAt {
+                        milestone,
+                        at: ts(at),
+                        reached: false,
+                    });
                 }
             }
-            milestones.sort_by_key(|m| (m.at, m.milestone));
-            Some(ClockResult {
-                ticket: ticket.into(),
-                agreement_type: c.agreement_type,
-                agreement: rules.agreement.id().into(),
-                version: rules.agreement.doc.version,
-                objective: rules.objective.id.value.as_str().into(),
-                metric: c.metric,
-                cycle: c.cycle,
-                state,
-                started_at: ts(c.started_at),
-                stopped_at: c.stopped_at.map(ts),
-                breached_at: c.breached_at.map(ts),
-                deadline: if running { c.deadline().map(ts) } else { None },
-                elapsed_seconds: c.elapsed,
-                target_seconds: rules.target,
-                internal_deadline: if running {
-                    c.internal_deadline().map(ts)
-                } else {
-                    None
-                },
-                milestones,
-            })
+        }
+        milestones.sort_by_key(|m| (m.at, m.milestone));
+        Some(ClockResult {
+            ticket: ticket.into(),
+            agreement_type: c.agreement_type,
+            agreement: rules.agreement.id().into(),
+            version: rules.agreement.doc.version,
+            objective: rules.objective.id.value.as_str().into(),
+            metric: c.metric,
+            cycle: c.cycle,
+            state,
+            started_at: ts(c.started_at),
+            stopped_at: c.stopped_at.map(ts),
+            breached_at: c.breached_at.map(ts),
+            deadline: if running { c.deadline().map(ts) } else { None },
+            elapsed_seconds: c.elapsed,
+            target_seconds: rules.target,
+            internal_deadline: if running {
+                c.internal_deadline().map(ts)
+            } else {
+                None
+            },
+            milestones,
         })
-        .collect();
-    results.sort_by(|a, b| {
+    }));
+    // One ticket: (agreement, metric, cycle) decides.
+    out[start..].sort_by(|a, b| {
         (
-            a.ticket.as_bytes(),
             a.agreement.as_bytes(),
             a.metric.as_str().as_bytes(),
             a.cycle,
         )
             .cmp(&(
-                b.ticket.as_bytes(),
                 b.agreement.as_bytes(),
                 b.metric.as_str().as_bytes(),
                 b.cycle,
             ))
     });
-    results
 }
 
 /// Every ticket's clocks, in replay order (ticket, agreement, metric, cycle; bytewise).
 pub fn fold_all(config: &Config, prepared: &Prepared, at: Timestamp) -> Vec<ClockResult> {
-    let mut out = Vec::new();
-    for (ticket, events) in prepared.tickets() {
-        out.extend(fold_ticket(config, ticket, events.iter(), at));
+    let changes = version_changes(config);
+    let at = at.as_second();
+    // About 2.4 clocks a ticket in a typical history: one allocation, not a dozen
+    // doublings of a vector of hundreds of megabytes.
+    let mut out = Vec::with_capacity(prepared.tickets().len() * 5 / 2);
+    let mut events = Vec::new();
+    let mut state = Ticket::new(config, &changes);
+    for (ticket, ticket_events) in prepared.tickets() {
+        events.clear();
+        events.extend(ticket_events.iter());
+        fold_into(&mut state, ticket, &events, at, &mut out);
     }
     out
 }
 
 /// Sets the attributes an event carries (`created`: initial values; `updated`: changes;
-/// a `null` custom field removes it).
-fn apply_attributes(facts: &mut TicketFacts, e: &Event) {
+/// a `null` custom field removes it). Returns whether any fact changed.
+fn apply_attributes(facts: &mut TicketFacts, e: &Event) -> bool {
+    let mut changed = false;
     for (slot, value) in [
         (&mut facts.customer, &e.customer),
         (&mut facts.service, &e.service),
@@ -774,21 +945,29 @@ fn apply_attributes(facts: &mut TicketFacts, e: &Event) {
         (&mut facts.assignee, &e.assignee),
         (&mut facts.supplier, &e.supplier),
     ] {
-        if let Some(v) = value {
+        if let Some(v) = value
+            && slot.as_ref() != Some(v)
+        {
             *slot = Some(v.clone());
+            changed = true;
         }
     }
-    if let Some(tags) = &e.tags {
+    if let Some(tags) = &e.tags
+        && facts.tags != *tags
+    {
         facts.tags = tags.clone();
+        changed = true;
     }
     if let Some(fields) = &e.fields {
         for (k, v) in fields {
-            match v {
+            let before = match v {
                 Some(v) => facts.fields.insert(k.clone(), v.clone()),
                 None => facts.fields.remove(k),
             };
+            changed |= before.as_ref() != v.as_ref();
         }
     }
+    changed
 }
 
 /// A ticket's facts (customer, priority, team, …) and status after its events up to

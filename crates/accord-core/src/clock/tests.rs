@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use proptest::prelude::*;
 
 use super::*;
-use crate::policy::{Config, SourceFile, load};
+use crate::policy::{Config, Metric, SourceFile, load};
 
 const BASE: &str = "\
 kind: calendar
@@ -626,6 +626,65 @@ objectives:
         "2026-11-03T10:00",
     );
     assert_eq!(find(&later, "resolution", 1).version, 2);
+}
+
+/// `fold_all` remembers selections across tickets with the same facts (and the same
+/// versions in force): every ticket must still come out as if folded alone.
+#[test]
+fn tickets_folded_together_select_as_if_folded_alone() {
+    let cfg = config(
+        "\
+kind: agreement
+type: sla
+id: v
+version: 1
+calendar: nyc
+effective: {from: 2026-01-01, to: 2026-11-02}
+objectives:
+  - {id: res-p1, metric: resolution, when: {priority: P1}, target: 1h}
+  - {id: res, metric: resolution, target: 4h}
+---
+kind: agreement
+type: sla
+id: v
+version: 2
+calendar: nyc
+effective: {from: 2026-11-03}
+objectives:
+  - {id: res-p1, metric: resolution, when: {priority: P1}, target: 30m}
+  - {id: res, metric: resolution, target: 2h}
+",
+    );
+    let lines = [
+        // The same facts before and after the version change.
+        r#"{"type":"created","at":"2026-11-02T10:00","priority":"P2","ticket":"A","id":"a1"}"#,
+        r#"{"type":"created","at":"2026-11-03T10:00","priority":"P2","ticket":"B","id":"b1"}"#,
+        // A's facts change to what C starts with; C's change back to A's first facts.
+        r#"{"type":"updated","at":"2026-11-02T11:00","priority":"P1","ticket":"A","id":"a2"}"#,
+        r#"{"type":"created","at":"2026-11-03T09:00","priority":"P1","ticket":"C","id":"c1"}"#,
+        r#"{"type":"updated","at":"2026-11-03T09:10","priority":"P2","ticket":"C","id":"c2"}"#,
+        // Status changes only: the same selection again.
+        r#"{"type":"updated","at":"2026-11-03T11:00","status":"pending","ticket":"B","id":"b2"}"#,
+        r#"{"type":"updated","at":"2026-11-03T11:30","status":"open","ticket":"B","id":"b3"}"#,
+    ];
+    let at = ny("2026-11-03T12:00");
+    let prepared = prepare(events(&lines));
+    let together = fold_all(&cfg, &prepared, at);
+    let alone: Vec<ClockResult> = ["A", "B", "C"]
+        .iter()
+        .flat_map(|t| fold_ticket(&cfg, t, prepared.ticket(t).unwrap(), at))
+        .collect();
+    assert_eq!(together, alone);
+    let res = |t: &str| {
+        let c = together
+            .iter()
+            .find(|c| c.ticket == t && c.metric == Metric::Resolution)
+            .unwrap();
+        (c.version, c.objective.as_str(), c.target_seconds)
+    };
+    assert_eq!(res("A"), (1, "res-p1", H));
+    assert_eq!(res("B"), (2, "res", 2 * H));
+    assert_eq!(res("C"), (2, "res", 2 * H));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use super::load::{Agreement, Config, Target};
 use super::model::{AgreementType, Level, Metric, ObjectiveDoc};
 
 /// The facts of a ticket that agreements and objectives match on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TicketFacts {
     pub customer: Option<CompactString>,
     pub service: Option<CompactString>,
