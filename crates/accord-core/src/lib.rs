@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod availability;
 pub mod calendar;
 pub mod clock;
 pub mod id;

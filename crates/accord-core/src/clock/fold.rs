@@ -543,7 +543,6 @@ impl<'c> Ticket<'c> {
             let keep = self.clocks[i]
                 .rules()
                 .map(|c| (c.agreement.id(), self.clocks[i].started_at));
-            let keep: Option<(&'c str, i64)> = keep;
             let selected = self.select(agreement_type, metric, t, keep);
             let clock = &self.clocks[i];
             let changed = match (&clock.current, &selected) {
