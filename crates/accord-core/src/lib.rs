@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod clock;
 pub mod id;
 pub mod policy;
+pub mod report;
 pub mod synthetic;
 
 pub use id::{CustomerId, IdError};

@@ -1,0 +1,383 @@
+//! The period report (DESIGN 3.3 and 4, `accord report --format json`): per agreement and
+//! objective, ticket compliance from the clocks, availability from the service records,
+//! and the credits a missed objective owes.
+
+pub mod period;
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::availability::{self, Fraction, Maintenance, Outage, Rules};
+use crate::calendar::Calendar;
+use crate::clock::{ClockResult, ClockState};
+use crate::policy::{Agreement, Config, FeePer, Metric, ObjectiveDoc, Percent, Target};
+pub use period::{PeriodSpec, Span};
+
+/// The whole report, in the documented shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub period: Dates,
+    pub agreements: Vec<AgreementReport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Dates {
+    pub from: Date,
+    pub to: Date,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgreementReport {
+    pub id: String,
+    /// The version reported: the latest in force during the period.
+    pub version: u32,
+    #[serde(rename = "type")]
+    pub agreement_type: &'static str,
+    pub objectives: Vec<ObjectiveReport>,
+    pub credits: Vec<Credit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ObjectiveReport {
+    Ticket(TicketObjective),
+    Availability(AvailabilityObjective),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketObjective {
+    pub id: String,
+    pub metric: &'static str,
+    pub met: u64,
+    pub breached: u64,
+    pub compliance: Option<f64>,
+    pub goal: Option<f64>,
+    pub achieved: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AvailabilityObjective {
+    pub id: String,
+    pub metric: &'static str,
+    pub service: String,
+    pub availability: Option<f64>,
+    pub downtime_seconds: f64,
+    pub eligible_seconds: i64,
+    pub target: f64,
+    pub achieved: Option<bool>,
+    pub error_budget: ErrorBudget,
+}
+
+/// The period's error budget: `(1 − target) × eligible`, spent and left, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorBudget {
+    pub budget_seconds: f64,
+    pub spent_seconds: f64,
+    pub remaining_seconds: f64,
+}
+
+/// What one credit entry owes for one fee period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Credit {
+    pub objective: String,
+    pub from: Date,
+    pub to: Date,
+    pub rate: f64,
+    pub amount: f64,
+    pub currency: String,
+}
+
+/// Outage and maintenance records, each id once (the first kept).
+#[derive(Debug, Clone, Default)]
+pub struct ServiceRecords {
+    pub outages: Vec<Outage>,
+    pub maintenance: Vec<Maintenance>,
+}
+
+impl ServiceRecords {
+    fn for_service(&self, service: &str) -> (Vec<&Outage>, Vec<&Maintenance>) {
+        (
+            self.outages
+                .iter()
+                .filter(|o| o.service == service)
+                .collect(),
+            self.maintenance
+                .iter()
+                .filter(|m| m.service == service)
+                .collect(),
+        )
+    }
+}
+
+/// The agreement calendar's zone (UTC for `24x7` or none): periods are counted in it.
+pub fn agreement_zone(config: &Config, agreement: &Agreement) -> TimeZone {
+    agreement
+        .doc
+        .calendar
+        .as_ref()
+        .and_then(|c| config.calendar(&c.value))
+        .map_or(TimeZone::UTC, |c| c.calendar.time_zone().clone())
+}
+
+/// The instant a report is evaluated at by default: `now`, or the period's end when
+/// that is earlier (the latest end over the agreements' zones, so no agreement's
+/// period is cut short).
+pub fn evaluation_instant(config: &Config, period: &PeriodSpec, now: Timestamp) -> Timestamp {
+    let zones = config
+        .agreements
+        .iter()
+        .map(|a| agreement_zone(config, a))
+        .chain([TimeZone::UTC]);
+    let end = zones.map(|tz| period.span(&tz, now).to).max();
+    end.map_or(now, |end| end.min(now))
+}
+
+/// The report over `period` as of `at`, from every ticket's clocks as of `at` and the
+/// service records.
+pub fn report(
+    config: &Config,
+    clocks: &[ClockResult],
+    records: &ServiceRecords,
+    period: &PeriodSpec,
+    at: Timestamp,
+) -> Report {
+    let utc = period.span(&TimeZone::UTC, at);
+    let mut by_objective: HashMap<(&str, &str), Vec<&ClockResult>> = HashMap::new();
+    for c in clocks {
+        by_objective
+            .entry((c.agreement.as_str(), c.objective.as_str()))
+            .or_default()
+            .push(c);
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    let mut agreements = Vec::new();
+    for agreement in &config.agreements {
+        let id = agreement.id();
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let tz = agreement_zone(config, agreement);
+        let span = period.span(&tz, at);
+        // The latest version of this id in force at some time in the period.
+        let Some(version) = config
+            .agreements
+            .iter()
+            .filter(|a| a.id() == id && overlaps(a, &span))
+            .max_by_key(|a| a.doc.version)
+        else {
+            continue;
+        };
+        let ctx = Context {
+            config,
+            agreement: version,
+            by_objective: &by_objective,
+            records,
+        };
+        let objectives = version
+            .doc
+            .objectives
+            .iter()
+            .zip(&version.targets)
+            .filter_map(|(o, &target)| ctx.objective(o, target, &span))
+            .collect();
+        agreements.push(AgreementReport {
+            id: id.to_owned(),
+            version: version.doc.version,
+            agreement_type: version.doc.agreement_type.as_str(),
+            objectives,
+            credits: ctx.credits(&span, &tz),
+        });
+    }
+    Report {
+        period: Dates {
+            from: utc.first_date,
+            to: utc.last_date,
+        },
+        agreements,
+    }
+}
+
+fn overlaps(a: &Agreement, span: &Span) -> bool {
+    let (from, until) = a.in_force;
+    from.is_none_or(|f| f < span.to.as_second()) && until.is_none_or(|u| u > span.from.as_second())
+}
+
+/// The result of one objective over a span, as an exact share (`None`: nothing to
+/// measure).
+enum Outcome {
+    Ticket { met: u64, breached: u64 },
+    Availability(availability::Measured),
+}
+
+impl Outcome {
+    fn share(&self) -> Option<Fraction> {
+        match self {
+            Outcome::Ticket { met, breached } => {
+                Fraction::new(i128::from(*met), i128::from(*met + *breached))
+            }
+            Outcome::Availability(m) => m.availability(),
+        }
+    }
+}
+
+struct Context<'a> {
+    config: &'a Config,
+    agreement: &'a Agreement,
+    by_objective: &'a HashMap<(&'a str, &'a str), Vec<&'a ClockResult>>,
+    records: &'a ServiceRecords,
+}
+
+fn always_open() -> &'static Calendar {
+    static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+    CAL.get_or_init(Calendar::always_open)
+}
+
+impl Context<'_> {
+    fn outcome(&self, o: &ObjectiveDoc, span: &Span) -> Option<Outcome> {
+        if o.metric == Metric::Availability {
+            let service = o.service.as_ref()?;
+            // Around the clock unless the objective names its own calendar (DESIGN 3.3).
+            let calendar: &Calendar = match o
+                .calendar
+                .as_ref()
+                .and_then(|c| self.config.calendar(&c.value))
+            {
+                Some(def) => &def.calendar,
+                None => always_open(),
+            };
+            let (outages, maintenance) = self.records.for_service(&service.value);
+            let measured = availability::measure(
+                Rules::of(o, calendar),
+                &outages,
+                &maintenance,
+                span.from.as_second(),
+                span.to.as_second(),
+            );
+            return Some(Outcome::Availability(measured));
+        }
+        if !o.metric.is_ticket_clock() {
+            return None;
+        }
+        let mut met = 0;
+        let mut breached = 0;
+        let clocks = self
+            .by_objective
+            .get(&(self.agreement.id(), o.id.value.as_str()));
+        for c in clocks.into_iter().flatten() {
+            match (c.state, c.stopped_at, c.breached_at) {
+                (ClockState::Met, Some(t), _) if span.contains(t) => met += 1,
+                (ClockState::Breached, _, Some(t)) if span.contains(t) => breached += 1,
+                _ => {}
+            }
+        }
+        Some(Outcome::Ticket { met, breached })
+    }
+
+    fn objective(&self, o: &ObjectiveDoc, target: Target, span: &Span) -> Option<ObjectiveReport> {
+        let outcome = self.outcome(o, span)?;
+        let share = outcome.share();
+        Some(match (outcome, target) {
+            (Outcome::Ticket { met, breached }, _) => {
+                let goal = o.compliance;
+                ObjectiveReport::Ticket(TicketObjective {
+                    id: o.id.value.clone(),
+                    metric: o.metric.as_str(),
+                    met,
+                    breached,
+                    compliance: share.map(Fraction::to_f64),
+                    goal: goal.map(Percent::to_f64),
+                    achieved: share.zip(goal).map(|(s, g)| s.cmp_percent(g).is_ge()),
+                })
+            }
+            (Outcome::Availability(measured), Target::Percent(target)) => {
+                let budget = availability::budget(&measured, target);
+                ObjectiveReport::Availability(AvailabilityObjective {
+                    id: o.id.value.clone(),
+                    metric: o.metric.as_str(),
+                    service: o
+                        .service
+                        .as_ref()
+                        .map(|s| s.value.clone())
+                        .unwrap_or_default(),
+                    availability: share.map(Fraction::to_f64),
+                    downtime_seconds: measured.downtime_seconds(),
+                    eligible_seconds: measured.eligible_seconds,
+                    target: target.to_f64(),
+                    achieved: share.map(|s| s.cmp_percent(target).is_ge()),
+                    error_budget: ErrorBudget {
+                        budget_seconds: budget.budget_seconds,
+                        spent_seconds: budget.spent_seconds,
+                        remaining_seconds: budget.remaining_seconds,
+                    },
+                })
+            }
+            (Outcome::Availability(_), _) => return None,
+        })
+    }
+
+    /// One line per credit entry and fee period wholly inside the period.
+    fn credits(&self, span: &Span, tz: &TimeZone) -> Vec<Credit> {
+        let doc = &self.agreement.doc;
+        let Some(fee) = &doc.fee else {
+            return Vec::new();
+        };
+        let months = match fee.per {
+            FeePer::Month => 1,
+            FeePer::Quarter => 3,
+            FeePer::Year => 12,
+        };
+        let fee_periods = period::fee_periods(span, months, tz);
+        let mut out = Vec::new();
+        for entry in &doc.credits {
+            let Some(objective) = doc
+                .objectives
+                .iter()
+                .find(|o| o.id.value == entry.objective.value)
+            else {
+                continue;
+            };
+            for fee_period in &fee_periods {
+                let share = self.outcome(objective, fee_period).and_then(|o| o.share());
+                let rate = credit_rate(share, &entry.tiers, entry.cap);
+                out.push(Credit {
+                    objective: entry.objective.value.clone(),
+                    from: fee_period.first_date,
+                    to: fee_period.last_date,
+                    rate: rate.map_or(0.0, Percent::to_f64),
+                    amount: rate.map_or(0.0, |r| {
+                        let (num, den) = r.fraction();
+                        fee.amount * num as f64 / den as f64
+                    }),
+                    currency: fee.currency.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The credit a result owes: the most severe tier (the lowest `below` the result falls
+/// strictly below), capped; `None` when no tier applies or nothing was measured.
+pub fn credit_rate(
+    result: Option<Fraction>,
+    tiers: &[crate::policy::Tier],
+    cap: Option<Percent>,
+) -> Option<Percent> {
+    let result = result?;
+    let tier = tiers
+        .iter()
+        .filter(|t| result.cmp_percent(t.below).is_lt())
+        .min_by(|a, b| a.below.cmp(&b.below))?;
+    Some(match cap {
+        Some(cap) if cap < tier.credit => cap,
+        _ => tier.credit,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,315 @@
+//! A hand-computed month: ticket compliance, availability with overlapping, partial,
+//! boundary-crossing outages and excluded maintenance, and credits at and around each
+//! tier bound; periods of every form.
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::availability::Outage;
+use crate::clock::ClockResult;
+use crate::policy::{AgreementType, SourceFile, Tier, load};
+
+const CONFIG: &str = "\
+kind: customer
+id: acme
+name: Acme
+---
+kind: service
+id: email
+name: E-mail
+---
+kind: agreement
+type: sla
+id: acme-gold
+customer: acme
+level: customer
+fee: {amount: 5000, currency: EUR, per: month}
+objectives:
+  - {id: res, metric: resolution, target: 4h, compliance: 90%}
+  - {id: first, metric: first_response, target: 1h}
+  - {id: email-uptime, metric: availability, service: email, target: 99.9%, exclude: scheduled_maintenance}
+credits:
+  - objective: email-uptime
+    tiers: [{below: 99.9%, credit: 10%}, {below: 99.0%, credit: 25%}, {below: 95%, credit: 100%}]
+    cap: 50%
+  - objective: res
+    tiers: [{below: 90%, credit: 5%}]
+";
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn config() -> Config {
+    let files = [SourceFile {
+        path: "a.yaml".into(),
+        text: CONFIG.into(),
+    }];
+    match load(&files, &|p: &str| Err(format!("no {p}"))) {
+        Ok(l) => l.config,
+        Err(e) => panic!("{}", e[0]),
+    }
+}
+
+fn clock(ticket: &str, objective: &str, state: ClockState, at: &str) -> ClockResult {
+    let at = t(at);
+    ClockResult {
+        ticket: ticket.into(),
+        agreement_type: AgreementType::Sla,
+        agreement: "acme-gold".into(),
+        version: 1,
+        objective: objective.into(),
+        metric: Metric::Resolution,
+        cycle: 1,
+        state,
+        started_at: at,
+        stopped_at: (state == ClockState::Met).then_some(at),
+        breached_at: (state == ClockState::Breached).then_some(at),
+        deadline: None,
+        elapsed_seconds: 0,
+        target_seconds: 4 * 3600,
+        internal_deadline: None,
+        milestones: Vec::new(),
+    }
+}
+
+fn clocks() -> Vec<ClockResult> {
+    let mut out: Vec<ClockResult> = (0..9)
+        .map(|i| {
+            clock(
+                &format!("N{i}"),
+                "res",
+                ClockState::Met,
+                "2026-11-05T10:00:00Z",
+            )
+        })
+        .collect();
+    out.push(clock(
+        "N9",
+        "res",
+        ClockState::Breached,
+        "2026-11-30T23:59:59Z",
+    ));
+    // Outside November, or not ended: not counted there.
+    out.push(clock("O1", "res", ClockState::Met, "2026-10-31T23:59:59Z"));
+    out.push(clock(
+        "D1",
+        "res",
+        ClockState::Breached,
+        "2026-12-01T00:00:00Z",
+    ));
+    out.push(clock(
+        "R1",
+        "res",
+        ClockState::Running,
+        "2026-11-20T00:00:00Z",
+    ));
+    out
+}
+
+fn outage(id: &str, from: &str, to: &str, impact: f64) -> Outage {
+    let json =
+        serde_json::json!({"id": id, "service": "email", "from": from, "to": to, "impact": impact});
+    serde_json::from_value(json).unwrap()
+}
+
+fn records() -> ServiceRecords {
+    ServiceRecords {
+        outages: vec![
+            outage("o1", "2026-11-10T10:00:00Z", "2026-11-10T11:30:00Z", 1.0),
+            outage("o2", "2026-11-10T11:00:00Z", "2026-11-10T12:00:00Z", 0.5),
+            outage("o3", "2026-10-31T23:00:00Z", "2026-11-01T01:00:00Z", 1.0),
+            outage("o4", "2026-11-15T03:00:00Z", "2026-11-15T05:00:00Z", 1.0),
+            // Another service: not counted.
+            outage("x", "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z", 1.0),
+        ]
+        .into_iter()
+        .map(|mut o| {
+            if o.id == "x" {
+                o.service = "chat".into();
+            }
+            o
+        })
+        .collect(),
+        maintenance: vec![crate::availability::Maintenance {
+            id: "m1".into(),
+            service: "email".into(),
+            from: t("2026-11-15T02:00:00Z"),
+            to: t("2026-11-15T04:00:00Z"),
+            announced_at: None,
+        }],
+    }
+}
+
+fn json(r: &Report) -> serde_json::Value {
+    serde_json::to_value(r).unwrap()
+}
+
+#[test]
+fn a_hand_computed_month() {
+    let cfg = config();
+    let period: PeriodSpec = "2026-11".parse().unwrap();
+    let r = report(
+        &cfg,
+        &clocks(),
+        &records(),
+        &period,
+        t("2026-12-01T00:00:00Z"),
+    );
+    let v = json(&r);
+    assert_eq!(
+        v["period"],
+        serde_json::json!({"from": "2026-11-01", "to": "2026-11-30"})
+    );
+    let a = &v["agreements"][0];
+    assert_eq!(a["id"], "acme-gold");
+    // 9 met and 1 breached in November: 90 % against a 90 % goal.
+    assert_eq!(
+        a["objectives"][0],
+        serde_json::json!({"id": "res", "metric": "resolution", "met": 9, "breached": 1,
+                           "compliance": 0.9, "goal": 0.9, "achieved": true})
+    );
+    // No clocks, no goal: nulls.
+    assert_eq!(
+        a["objectives"][1],
+        serde_json::json!({"id": "first", "metric": "first_response", "met": 0, "breached": 0,
+                           "compliance": null, "goal": null, "achieved": null})
+    );
+    // Down 5,400 + 900 (overlap at the higher impact) + 3,600 (o3's November hour) +
+    // 3,600 (o4 after the excluded window) = 13,500 s of 2,592,000 − 7,200 eligible.
+    let up = &a["objectives"][2];
+    assert_eq!(up["downtime_seconds"], 13_500.0);
+    assert_eq!(up["eligible_seconds"], 2_584_800);
+    assert_eq!(up["availability"], 2_571_300.0 / 2_584_800.0);
+    assert_eq!(up["target"], 0.999);
+    assert_eq!(up["achieved"], false);
+    assert_eq!(up["error_budget"]["budget_seconds"], 2_584.8);
+    // 99.48 %: below 99.9 %, not below 99 %: 10 % of 5,000 EUR. Compliance 90 % is not
+    // below 90 %: nothing.
+    assert_eq!(
+        a["credits"],
+        serde_json::json!([
+            {"objective": "email-uptime", "from": "2026-11-01", "to": "2026-11-30", "rate": 0.1, "amount": 500.0, "currency": "EUR"},
+            {"objective": "res", "from": "2026-11-01", "to": "2026-11-30", "rate": 0.0, "amount": 0.0, "currency": "EUR"},
+        ])
+    );
+}
+
+#[test]
+fn a_quarter_lists_a_credit_per_month_and_a_shorter_period_none() {
+    let cfg = config();
+    let q4: PeriodSpec = "2026-Q4".parse().unwrap();
+    let r = json(&report(
+        &cfg,
+        &clocks(),
+        &records(),
+        &q4,
+        t("2027-01-01T00:00:00Z"),
+    ));
+    let credits = r["agreements"][0]["credits"].as_array().unwrap();
+    let months: Vec<(&str, &str, f64)> = credits
+        .iter()
+        .map(|c| {
+            (
+                c["objective"].as_str().unwrap(),
+                c["from"].as_str().unwrap(),
+                c["rate"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        months,
+        [
+            // October: o3's last hour, 3,600 s of 2,678,400 (99.87 %).
+            ("email-uptime", "2026-10-01", 0.1),
+            ("email-uptime", "2026-11-01", 0.1),
+            ("email-uptime", "2026-12-01", 0.0),
+            ("res", "2026-10-01", 0.0),
+            ("res", "2026-11-01", 0.0),
+            // December: the one clock breached: 0 % < 90 %.
+            ("res", "2026-12-01", 0.05),
+        ]
+    );
+    let half: PeriodSpec = "2026-11-01..2026-11-15".parse().unwrap();
+    let r = json(&report(
+        &cfg,
+        &clocks(),
+        &records(),
+        &half,
+        t("2027-01-01T00:00:00Z"),
+    ));
+    assert_eq!(r["agreements"][0]["credits"], serde_json::json!([]));
+}
+
+#[test]
+fn thirty_days_ending_at_the_month_end_is_the_month() {
+    let cfg = config();
+    let at = t("2026-12-01T00:00:00Z");
+    let month = report(&cfg, &clocks(), &records(), &"2026-11".parse().unwrap(), at);
+    let days = report(&cfg, &clocks(), &records(), &"30d".parse().unwrap(), at);
+    assert_eq!(month, days);
+}
+
+#[test]
+fn tiers_at_and_around_each_bound() {
+    let tiers: Vec<Tier> = serde_json::from_str(
+        r#"[{"below":"99.9%","credit":"10%"},{"below":"99.0%","credit":"25%"},{"below":"95%","credit":"100%"}]"#,
+    )
+    .unwrap();
+    let cap: Percent = "50%".parse().unwrap();
+    let rate = |part: i128, whole: i128| {
+        credit_rate(Fraction::new(part, whole), &tiers, Some(cap)).map(Percent::to_f64)
+    };
+    assert_eq!(rate(999, 1000), None);
+    assert_eq!(rate(9_989_999, 10_000_000), Some(0.1));
+    assert_eq!(rate(990, 1000), Some(0.1));
+    assert_eq!(rate(98_999, 100_000), Some(0.25));
+    assert_eq!(rate(950, 1000), Some(0.25));
+    // 100 % is owed below 95 %, capped at 50 %.
+    assert_eq!(rate(94_999, 100_000), Some(0.5));
+    assert_eq!(rate(0, 1000), Some(0.5));
+    assert_eq!(credit_rate(None, &tiers, Some(cap)), None);
+    assert_eq!(
+        credit_rate(Fraction::new(0, 1), &tiers, None).map(Percent::to_f64),
+        Some(1.0)
+    );
+}
+
+#[test]
+fn periods_of_every_form() {
+    let dates = |s: &str| match s.parse::<PeriodSpec>().unwrap() {
+        PeriodSpec::Dates { from, to } => (from.to_string(), to.to_string()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(dates("2026"), ("2026-01-01".into(), "2026-12-31".into()));
+    assert_eq!(dates("2026-02"), ("2026-02-01".into(), "2026-02-28".into()));
+    assert_eq!(dates("2026-Q4"), ("2026-10-01".into(), "2026-12-31".into()));
+    assert_eq!(
+        dates("2026-W45"),
+        ("2026-11-02".into(), "2026-11-08".into())
+    );
+    assert_eq!(
+        dates("2026-11-01..2026-11-15"),
+        ("2026-11-01".into(), "2026-11-15".into())
+    );
+    assert_eq!("30d".parse::<PeriodSpec>(), Ok(PeriodSpec::LastDays(30)));
+    for bad in [
+        "2026-13",
+        "2026-Q5",
+        "2026-W60",
+        "2026-11-15..2026-11-01",
+        "0d",
+        "soon",
+    ] {
+        let err = bad.parse::<PeriodSpec>().unwrap_err();
+        assert!(err.contains(bad), "{bad}: {err}");
+    }
+    // A month in New York: from local midnight to local midnight (EST from 1 November).
+    let tz = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    let span = "2026-11"
+        .parse::<PeriodSpec>()
+        .unwrap()
+        .span(&tz, Timestamp::UNIX_EPOCH);
+    assert_eq!(span.from, t("2026-11-01T04:00:00Z"));
+    assert_eq!(span.to, t("2026-12-01T05:00:00Z"));
+}
