@@ -16,6 +16,7 @@ mod generate;
 mod import;
 mod import_cmd;
 mod replay;
+mod report;
 mod serve;
 
 use std::net::SocketAddr;
@@ -107,6 +108,27 @@ enum Command {
         /// Default: now.
         #[arg(long)]
         at: Option<jiff::Timestamp>,
+    },
+    /// The period report: per agreement and objective, ticket compliance, availability
+    /// and credits, from ticket events and outage and maintenance records (JSON lines).
+    Report {
+        /// The configuration directory (every *.yaml in it).
+        #[arg(long)]
+        config: PathBuf,
+        /// Ticket events and service records, one JSON object per line (repeat to read
+        /// several files, in order).
+        #[arg(long, required = true)]
+        events: Vec<PathBuf>,
+        /// 2026-11, 2026-W45, 2026-Q4, 2026, 2026-11-01..2026-11-15 (inclusive local
+        /// dates) or 30d (the last 30 × 24 h).
+        #[arg(long)]
+        period: String,
+        /// Evaluate as of this instant (RFC 3339). Default: now, or the period's end
+        /// when that is earlier.
+        #[arg(long)]
+        at: Option<jiff::Timestamp>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: report::Format,
     },
     /// Write a realistic synthetic ticket history as JSON lines (customers, services and
     /// teams of the built-in examples), for demos and benchmarks.
@@ -290,6 +312,21 @@ fn main() -> ExitCode {
                 std::io::stderr().lock(),
             )
         }
+        Command::Report {
+            config,
+            events,
+            period,
+            at,
+            format,
+        } => report::run(
+            &config,
+            &events,
+            &period,
+            at,
+            format,
+            std::io::BufWriter::new(std::io::stdout().lock()),
+            std::io::stderr().lock(),
+        ),
         Command::Bench { workload } => match workload {
             BenchWorkload::Calendar { starts, out } => {
                 bench::calendar(starts.as_deref(), out.as_deref(), std::io::stdout().lock())

@@ -8,12 +8,14 @@ use anyhow::{Context, bail};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use accord_core::availability::ServiceRecord;
 use accord_core::clock::{self, ClockResult, ClockState, Event};
 
 use crate::config::{ConfigDir, load_dir};
 
-/// Record types that share the event stream but are not ticket events.
-const OTHER_RECORDS: [&str; 4] = ["outage", "maintenance", "survey", "probe"];
+/// Record types that share the event stream but are not ticket events, and are not read
+/// yet (surveys: issue 8; probes go to a server, which turns them into outages).
+const OTHER_RECORDS: [&str; 2] = ["survey", "probe"];
 
 /// One line of output, in the documented key order.
 #[derive(Serialize)]
@@ -61,8 +63,24 @@ pub struct Place {
 /// The ticket events of JSON-lines files, in the order given, each with its place for
 /// messages. Other records (outages, maintenance, surveys) are skipped.
 pub fn read_events(paths: &[PathBuf]) -> anyhow::Result<(Vec<Event>, Vec<Place>)> {
+    let stream = read_stream(paths)?;
+    Ok((stream.events, stream.places))
+}
+
+/// What JSON-lines files hold: ticket events and service records, each with its place.
+#[derive(Default)]
+pub struct Stream {
+    pub events: Vec<Event>,
+    pub places: Vec<Place>,
+    pub records: Vec<(ServiceRecord, Place)>,
+}
+
+/// Reads ticket events and outage and maintenance records; a bad line stops the read
+/// with its file, line and what is wrong.
+pub fn read_stream(paths: &[PathBuf]) -> anyhow::Result<Stream> {
     let mut events = Vec::new();
     let mut places = Vec::new();
+    let mut records = Vec::new();
     let mut line = String::new();
     for (file_index, path) in paths.iter().enumerate() {
         let file =
@@ -99,27 +117,42 @@ pub fn read_events(paths: &[PathBuf]) -> anyhow::Result<(Vec<Event>, Vec<Place>)
                     let kind = record
                         .get("type")
                         .and_then(serde_json::Value::as_str)
-                        .unwrap_or_default();
-                    if !OTHER_RECORDS.contains(&kind) {
+                        .unwrap_or_default()
+                        .to_owned();
+                    let kind = kind.as_str();
+                    if kind == "outage" || kind == "maintenance" {
+                        let parsed: ServiceRecord = serde_json::from_value(record)
+                            .map_err(|e| anyhow::anyhow!("{place}: {kind}: {e}"))?;
+                        if let Err((field, why)) = parsed.check() {
+                            bail!("{place}: {kind} `{field}` {why}");
+                        }
+                        let at = Place {
+                            file: file_index,
+                            line: n,
+                        };
+                        records.push((parsed, at));
+                    } else if !OTHER_RECORDS.contains(&kind) {
                         bail!("{place}: {event_error}");
                     }
                 }
             }
         }
     }
-    Ok((events, places))
+    Ok(Stream {
+        events,
+        places,
+        records,
+    })
 }
 
-pub fn run(
+/// A configuration directory loaded, or every mistake in it written to `warn`.
+pub fn load_config(
     config_dir: &Path,
-    events: &[PathBuf],
-    at: Timestamp,
-    mut out: impl Write,
     mut warn: impl Write,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<accord_core::policy::Config> {
     let ConfigDir { loaded, .. } = load_dir(config_dir)?;
-    let loaded = match loaded {
-        Ok(l) => l,
+    match loaded {
+        Ok(l) => Ok(l.config),
         Err(errors) => {
             for e in &errors {
                 writeln!(warn, "error: {}: {e}", config_dir.display())?;
@@ -130,7 +163,17 @@ pub fn run(
                 errors.len()
             );
         }
-    };
+    }
+}
+
+pub fn run(
+    config_dir: &Path,
+    events: &[PathBuf],
+    at: Timestamp,
+    mut out: impl Write,
+    mut warn: impl Write,
+) -> anyhow::Result<()> {
+    let config = load_config(config_dir, &mut warn)?;
     let (events_read, places) = read_events(events)?;
     let prepared = clock::prepare(events_read);
     for (position, conflict) in &prepared.conflicts {
@@ -138,7 +181,7 @@ pub fn run(
         let path = events[place.file].display();
         writeln!(warn, "warning: {path}:{}: {conflict}", place.line)?;
     }
-    for c in clock::fold_all(&loaded.config, &prepared, at) {
+    for c in clock::fold_all(&config, &prepared, at) {
         serde_json::to_writer(&mut out, &Line::from(&c))?;
         out.write_all(b"\n")?;
     }

@@ -594,6 +594,103 @@ fn replay_prints_every_clock_in_order_and_names_bad_lines() {
     );
 }
 
+#[test]
+fn report_offline_gives_compliance_availability_and_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"id":"e1","ticket":"T-1","at":"2026-11-02T10:00:00Z","type":"created","customer":"acme","service":"email","priority":"critical","status":"open"}"#, "\n",
+            r#"{"id":"e2","ticket":"T-1","at":"2026-11-02T10:12:00Z","type":"agent_replied","public":true}"#, "\n",
+            r#"{"id":"o1","type":"outage","service":"email","from":"2026-11-10T10:00:00Z","to":"2026-11-10T11:30:00Z"}"#, "\n",
+            r#"{"id":"o2","type":"outage","service":"email","from":"2026-11-10T11:00:00Z","to":"2026-11-10T12:00:00Z","impact":0.5}"#, "\n",
+            r#"{"id":"o3","type":"outage","service":"email","from":"2026-10-31T22:00:00Z","to":"2026-11-01T06:00:00Z"}"#, "\n",
+            r#"{"id":"m1","type":"maintenance","service":"email","from":"2026-11-15T02:00:00Z","to":"2026-11-15T04:00:00Z","announced_at":"2026-11-08T09:00:00Z"}"#, "\n",
+            r#"{"id":"o4","type":"outage","service":"email","from":"2026-11-15T03:00:00Z","to":"2026-11-15T05:00:00Z"}"#, "\n",
+            r#"{"id":"o1","type":"outage","service":"email","from":"2026-11-10T10:00:00Z","to":"2026-11-10T11:30:00Z"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let report = |format: &str| {
+        let out = accord()
+            .args(["report", "--config"])
+            .arg(examples_dir())
+            .arg("--events")
+            .arg(&events)
+            .args(["--period", "2026-11", "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = report("json");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        json["period"],
+        serde_json::json!({"from": "2026-11-01", "to": "2026-11-30"})
+    );
+    let email = json["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "acme-email")
+        .unwrap();
+    assert_eq!(email["objectives"][0]["met"], 1);
+    assert_eq!(email["objectives"][0]["achieved"], true);
+    // November in New York (us-office): 1 November 04:00 UTC to 1 December 05:00 UTC,
+    // 2,595,600 s, less the announced 2-hour window. Down: 5,400 (o1) + 900 (o2's
+    // half-impact half hour after o1) + 7,200 (o3 from the local month's start) + 3,600
+    // (o4 after the window) = 17,100 s.
+    let uptime = &email["objectives"][1];
+    assert_eq!(uptime["eligible_seconds"], 2_588_400);
+    assert_eq!(uptime["downtime_seconds"], 17_100.0);
+    // The nearest number to the exact ratio, as written (serde_json's default parser may
+    // be a last digit off, so the text is compared).
+    let exact: f64 = (2_588_400.0 - 17_100.0) / 2_588_400.0;
+    assert!(
+        text.contains(&format!("\"availability\": {exact}")),
+        "{text}"
+    );
+    assert_eq!(uptime["achieved"], false);
+    // 99.34 %: below 99.5 %, not below 99 %: 25 % of 3,000 USD.
+    assert_eq!(
+        email["credits"],
+        serde_json::json!([{"objective": "email-uptime", "from": "2026-11-01", "to": "2026-11-30",
+                            "rate": 0.25, "amount": 750.0, "currency": "USD"}])
+    );
+    assert_eq!(
+        report("credit-notes"),
+        "customer,agreement,objective,from,to,rate,amount,currency\n\
+         acme,acme-email,email-uptime,2026-11-01,2026-11-30,0.25,750.00,USD\n"
+    );
+
+    // A bad record names its line and field; nothing is printed.
+    std::fs::write(
+        &events,
+        r#"{"id":"o9","type":"outage","service":"email","from":"2026-11-10T10:00:00Z","to":"2026-11-10T09:00:00Z"}"#,
+    )
+    .unwrap();
+    let bad = accord()
+        .args(["report", "--config"])
+        .arg(examples_dir())
+        .arg("--events")
+        .arg(&events)
+        .args(["--period", "2026-11"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains(&format!(
+            "{}:1: outage `to` must be after",
+            events.display()
+        )),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(bad.stdout.is_empty());
+}
+
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")

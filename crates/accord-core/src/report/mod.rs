@@ -37,6 +37,8 @@ pub struct AgreementReport {
     pub version: u32,
     #[serde(rename = "type")]
     pub agreement_type: &'static str,
+    /// The customer of a customer- or service-level agreement.
+    pub customer: Option<String>,
     pub objectives: Vec<ObjectiveReport>,
     pub credits: Vec<Credit>,
 }
@@ -189,6 +191,7 @@ pub fn report(
             id: id.to_owned(),
             version: version.doc.version,
             agreement_type: version.doc.agreement_type.as_str(),
+            customer: version.doc.customer.as_ref().map(|c| c.value.clone()),
             objectives,
             credits: ctx.credits(&span, &tz),
         });

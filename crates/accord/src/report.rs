@@ -1,0 +1,183 @@
+//! `accord report --config DIR --events FILE… --period P [--at T] --format F` (DESIGN 4,
+//! a public contract): the period report offline, from ticket events and service
+//! records in JSON lines.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use jiff::Timestamp;
+
+use accord_core::availability::ServiceRecord;
+use accord_core::clock;
+use accord_core::report::{self, ObjectiveReport, PeriodSpec, Report, ServiceRecords};
+
+use crate::replay::{Place, load_config, read_stream};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The documented JSON document.
+    Json,
+    /// One row per agreement and objective.
+    Csv,
+    /// One credit note per customer, agreement, credit entry and fee period.
+    CreditNotes,
+}
+
+/// Service records each id once: the first by arrival; a later one with other content is
+/// set aside with a warning (as a conflicting ticket event is).
+pub fn service_records(
+    records: Vec<(ServiceRecord, Place)>,
+    paths: &[PathBuf],
+    mut warn: impl Write,
+) -> anyhow::Result<ServiceRecords> {
+    let mut seen: HashMap<String, ServiceRecord> = HashMap::new();
+    let mut out = ServiceRecords::default();
+    for (record, place) in records {
+        if let Some(first) = seen.get(record.id()) {
+            if *first != record {
+                writeln!(
+                    warn,
+                    "warning: {}:{}: `{}` repeats the id of an earlier record with other content; the first is kept",
+                    paths[place.file].display(),
+                    place.line,
+                    record.id()
+                )?;
+            }
+            continue;
+        }
+        seen.insert(record.id().to_owned(), record.clone());
+        match record {
+            ServiceRecord::Outage(o) => out.outages.push(o),
+            ServiceRecord::Maintenance(m) => out.maintenance.push(m),
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(
+    config_dir: &Path,
+    events: &[PathBuf],
+    period: &str,
+    at: Option<Timestamp>,
+    format: Format,
+    out: impl Write,
+    mut warn: impl Write,
+) -> anyhow::Result<()> {
+    let period: PeriodSpec = period
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--period: {e}"))?;
+    let config = load_config(config_dir, &mut warn)?;
+    let stream = read_stream(events)?;
+    let prepared = clock::prepare(stream.events);
+    for (position, conflict) in &prepared.conflicts {
+        let place = stream.places[*position];
+        let path = events[place.file].display();
+        writeln!(warn, "warning: {path}:{}: {conflict}", place.line)?;
+    }
+    let records = service_records(stream.records, events, &mut warn)?;
+    let at = at.unwrap_or_else(|| {
+        report::evaluation_instant(&config, &period, accord_server::wall_clock::now())
+    });
+    let clocks = clock::fold_all(&config, &prepared, at);
+    let report = report::report(&config, &clocks, &records, &period, at);
+    write(&report, format, out)
+}
+
+/// Writes a report in one of the formats.
+pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, report)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record([
+                "agreement",
+                "customer",
+                "objective",
+                "metric",
+                "met",
+                "breached",
+                "result",
+                "goal",
+                "achieved",
+                "downtime_seconds",
+                "eligible_seconds",
+            ])?;
+            let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+            for a in &report.agreements {
+                let customer = a.customer.clone().unwrap_or_default();
+                for o in &a.objectives {
+                    let row = match o {
+                        ObjectiveReport::Ticket(t) => [
+                            a.id.clone(),
+                            customer.clone(),
+                            t.id.clone(),
+                            t.metric.into(),
+                            t.met.to_string(),
+                            t.breached.to_string(),
+                            text(t.compliance),
+                            text(t.goal),
+                            t.achieved.map(|b| b.to_string()).unwrap_or_default(),
+                            String::new(),
+                            String::new(),
+                        ],
+                        ObjectiveReport::Availability(v) => [
+                            a.id.clone(),
+                            customer.clone(),
+                            v.id.clone(),
+                            v.metric.into(),
+                            String::new(),
+                            String::new(),
+                            text(v.availability),
+                            v.target.to_string(),
+                            v.achieved.map(|b| b.to_string()).unwrap_or_default(),
+                            v.downtime_seconds.to_string(),
+                            v.eligible_seconds.to_string(),
+                        ],
+                    };
+                    w.write_record(&row)?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::CreditNotes => credit_notes(report, &mut out)?,
+    }
+    out.flush().context("cannot write the report")?;
+    Ok(())
+}
+
+/// The credits owed, one row per customer, agreement, credit entry and fee period; rows
+/// with nothing owed are left out (a credit note is for what is owed).
+pub fn credit_notes(report: &Report, out: impl Write) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "customer",
+        "agreement",
+        "objective",
+        "from",
+        "to",
+        "rate",
+        "amount",
+        "currency",
+    ])?;
+    for a in &report.agreements {
+        for c in a.credits.iter().filter(|c| c.amount > 0.0) {
+            w.write_record([
+                a.customer.clone().unwrap_or_default(),
+                a.id.clone(),
+                c.objective.clone(),
+                c.from.to_string(),
+                c.to.to_string(),
+                c.rate.to_string(),
+                format!("{:.2}", c.amount),
+                c.currency.clone(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
