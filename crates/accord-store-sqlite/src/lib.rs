@@ -17,9 +17,10 @@ use std::time::Duration;
 use accord_core::CustomerId;
 use accord_store::{
     Actor, Announcement, AuditEntry, BreachCase, CaseFilter, ClockFilter, ClockRow, ConfigFile,
-    Customer, DeliveryOutcome, IngestOutcome, NewBreachCase, NewToken, Notice, OutboxMessage, Page,
-    PageRequest, Scope, Store, StoreError, StoreResult, StoredConfig, StoredEvent, TicketClocks,
-    TokenDigest, TokenRecord, Viewer, cursor,
+    Customer, DeliveryOutcome, EndedClock, IngestOutcome, NewBreachCase, NewToken, Notice,
+    OngoingOutage, OutboxMessage, Page, PageRequest, ProbeOutcome, ProbeResult, Scope, Store,
+    StoreError, StoreResult, StoredConfig, StoredEvent, StoredRecord, TicketClocks, TokenDigest,
+    TokenRecord, Viewer, cursor,
 };
 use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -49,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "breach_cases",
         include_str!("../migrations/0005_breach_cases.sql"),
+    ),
+    (
+        6,
+        "service_records",
+        include_str!("../migrations/0006_service_records.sql"),
     ),
 ];
 
@@ -149,6 +155,57 @@ fn migrator() -> Migrator {
 }
 
 /// Maps a driver error into the store's words; unique-key violations are conflicts.
+/// Which records of a batch are new, and how many repeat a stored or earlier one
+/// exactly; a repeat with other content rejects the batch (as item `offset + k`).
+async fn check_records<'r>(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    records: &'r [StoredRecord],
+    offset: usize,
+) -> StoreResult<(Vec<&'r StoredRecord>, usize)> {
+    let mut stored: HashMap<String, String> = HashMap::new();
+    for chunk in records.chunks(BIND_CHUNK) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("SELECT id, body FROM service_records WHERE id IN (");
+        let mut list = q.separated(", ");
+        for r in chunk {
+            list.push_bind(&r.id);
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut **tx).await.map_err(backend)? {
+            stored.insert(
+                row.try_get("id").map_err(backend)?,
+                row.try_get("body").map_err(backend)?,
+            );
+        }
+    }
+    let mut fresh = Vec::new();
+    let mut duplicates = 0;
+    let mut in_batch: HashMap<&str, &str> = HashMap::new();
+    for (k, r) in records.iter().enumerate() {
+        let earlier = in_batch
+            .get(r.id.as_str())
+            .copied()
+            .or(stored.get(&r.id).map(String::as_str));
+        match earlier {
+            Some(body) if body == r.body => duplicates += 1,
+            Some(_) => {
+                return Err(StoreError::Rejected {
+                    index: offset + k,
+                    message: format!(
+                        "record id {:?} was received before with different content",
+                        r.id
+                    ),
+                });
+            }
+            None => {
+                in_batch.insert(&r.id, &r.body);
+                fresh.push(r);
+            }
+        }
+    }
+    Ok((fresh, duplicates))
+}
+
 fn backend(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e
         && db.is_unique_violation()
@@ -756,7 +813,11 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn ingest_events(&self, events: Vec<StoredEvent>) -> StoreResult<IngestOutcome> {
+    async fn ingest(
+        &self,
+        events: Vec<StoredEvent>,
+        records: Vec<StoredRecord>,
+    ) -> StoreResult<IngestOutcome> {
         // Set-based: one lookup of the ids and one of the tickets already stored, then
         // multi-row inserts; the decisions are made in item order, as one at a time would.
         let mut tx = self.writer.begin().await.map_err(backend)?;
@@ -858,6 +919,23 @@ impl Store for SqliteStore {
             }
             fresh.push(e);
         }
+        let (fresh_records, record_duplicates) =
+            check_records(&mut tx, &records, events.len()).await?;
+        duplicates += record_duplicates;
+        for chunk in fresh_records.chunks(BIND_CHUNK / 6) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO service_records (id, kind, service, from_at, to_at, body) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(&r.id)
+                    .push_bind(&r.kind)
+                    .push_bind(&r.service)
+                    .push_bind(r.from.as_second())
+                    .push_bind(r.to.as_second())
+                    .push_bind(&r.body);
+            });
+            q.build().execute(&mut *tx).await.map_err(backend)?;
+        }
 
         let mut tickets = std::collections::BTreeSet::new();
         for e in &fresh {
@@ -893,10 +971,146 @@ impl Store for SqliteStore {
         }
         tx.commit().await.map_err(backend)?;
         Ok(IngestOutcome {
-            accepted: fresh.len(),
+            accepted: fresh.len() + fresh_records.len(),
             duplicates,
             tickets: tickets.into_iter().map(str::to_owned).collect(),
         })
+    }
+
+    async fn service_records(&self, from: Timestamp, to: Timestamp) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT body FROM service_records WHERE from_at < ?2 AND to_at > ?1 ORDER BY seq",
+        )
+        .bind(from.as_second())
+        .bind(to.as_second())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)
+    }
+
+    async fn record_probes(
+        &self,
+        probes: Vec<ProbeResult>,
+        failures_for_outage: u32,
+    ) -> StoreResult<ProbeOutcome> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let mut outcome = ProbeOutcome::default();
+        let threshold = i64::from(failures_for_outage.max(1));
+        for probe in &probes {
+            let state: Option<(i64, Option<i64>, i64)> = sqlx::query_as(
+                "SELECT failures, first_failure_at, last_at FROM probe_state WHERE service = ?1",
+            )
+            .bind(&probe.service)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let at = probe.at.as_second();
+            let (failures, first_failure) = match state {
+                Some((_, _, last)) if at <= last => {
+                    outcome.stale += 1;
+                    continue;
+                }
+                Some((failures, first, _)) => (failures, first),
+                None => (0, None),
+            };
+            outcome.accepted += 1;
+            let (failures, first_failure) = if probe.up {
+                if failures >= threshold
+                    && let Some(since) = first_failure
+                {
+                    // The outage ends with this good probe: recorded once, under an id
+                    // made of its service and start, so a replay of the probes cannot
+                    // record it twice.
+                    let outage = accord_core::availability::ServiceRecord::Outage(
+                        accord_core::availability::Outage {
+                            id: format!("probe:{}:{since}", probe.service).into(),
+                            service: probe.service.as_str().into(),
+                            from: epoch(since)?,
+                            to: probe.at,
+                            impact: accord_core::availability::WHOLE,
+                        },
+                    );
+                    let record = StoredRecord::from_record(&outage);
+                    sqlx::query(
+                        "INSERT INTO service_records (id, kind, service, from_at, to_at, body) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(&record.id)
+                    .bind(&record.kind)
+                    .bind(&record.service)
+                    .bind(record.from.as_second())
+                    .bind(record.to.as_second())
+                    .bind(&record.body)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    outcome.outages_recorded.push(record.id);
+                }
+                (0, None)
+            } else {
+                (failures + 1, first_failure.or(Some(at)))
+            };
+            sqlx::query(
+                "INSERT INTO probe_state (service, failures, first_failure_at, last_at) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (service) DO UPDATE SET \
+                 failures = excluded.failures, first_failure_at = excluded.first_failure_at, \
+                 last_at = excluded.last_at",
+            )
+            .bind(&probe.service)
+            .bind(failures)
+            .bind(first_failure)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(outcome)
+    }
+
+    async fn ongoing_outages(&self, failures_for_outage: u32) -> StoreResult<Vec<OngoingOutage>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT service, first_failure_at FROM probe_state \
+             WHERE failures >= ?1 AND first_failure_at IS NOT NULL ORDER BY service",
+        )
+        .bind(i64::from(failures_for_outage.max(1)))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|(service, since)| {
+                Ok(OngoingOutage {
+                    service,
+                    since: epoch(since)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ended_clocks(&self, from: Timestamp, to: Timestamp) -> StoreResult<Vec<EndedClock>> {
+        let rows: Vec<(String, String, Option<String>, String, i64)> = sqlx::query_as(
+            "SELECT agreement, objective, customer, state, \
+                    CASE state WHEN 'met' THEN stopped_at ELSE breached_at END AS ended \
+             FROM clocks \
+             WHERE (state = 'met' AND stopped_at >= ?1 AND stopped_at < ?2) \
+                OR (state = 'breached' AND breached_at >= ?1 AND breached_at < ?2)",
+        )
+        .bind(from.as_second())
+        .bind(to.as_second())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|(agreement, objective, customer, state, ended)| {
+                Ok(EndedClock {
+                    agreement,
+                    objective,
+                    customer,
+                    breached: state == "breached",
+                    at: epoch(ended)?,
+                })
+            })
+            .collect()
     }
 
     async fn events_of_tickets(

@@ -10,6 +10,7 @@ async fn sqlite_passes_the_storage_story() {
     accord_store::story::events(store.clone()).await;
     accord_store::story::notifications(store.clone()).await;
     accord_store::story::breach_cases(store.clone()).await;
+    accord_store::story::service_records(store.clone()).await;
     store.close().await;
 
     // Everything the story wrote survives closing and reopening the file.

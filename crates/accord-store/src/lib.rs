@@ -131,7 +131,49 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn ingest_events(
         &self,
         events: Vec<StoredEvent>,
+    ) -> impl Future<Output = StoreResult<IngestOutcome>> + Send {
+        self.ingest(events, Vec::new())
+    }
+
+    /// [`Store::ingest_events`] with outage and maintenance records in the same
+    /// transaction: a record repeated with other content rejects the batch too, as item
+    /// `events.len() + its position`.
+    fn ingest(
+        &self,
+        events: Vec<StoredEvent>,
+        records: Vec<StoredRecord>,
     ) -> impl Future<Output = StoreResult<IngestOutcome>> + Send;
+
+    /// The records (bodies, in arrival order) whose span overlaps `[from, to)`.
+    fn service_records(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
+
+    /// Applies probe results in order: per service, `failures_for_outage` consecutive
+    /// failures make an outage from the first of them, recorded (as a record with a
+    /// stable id) when a good probe ends it. Results not later than a service's last are
+    /// stale and ignored. One transaction.
+    fn record_probes(
+        &self,
+        probes: Vec<ProbeResult>,
+        failures_for_outage: u32,
+    ) -> impl Future<Output = StoreResult<ProbeOutcome>> + Send;
+
+    /// Services down now by their probes (an outage not yet ended).
+    fn ongoing_outages(
+        &self,
+        failures_for_outage: u32,
+    ) -> impl Future<Output = StoreResult<Vec<OngoingOutage>>> + Send;
+
+    /// The clocks that ended (met at their stop, breached at their breach) in
+    /// `[from, to)`, as the report counts them.
+    fn ended_clocks(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = StoreResult<Vec<EndedClock>>> + Send;
 
     /// A ticket's events (bodies) in arrival order, and its customer as last recorded;
     /// `None` when the ticket does not exist or the viewer may not see it.

@@ -192,6 +192,73 @@ pub struct StoredEvent {
     pub body: String,
 }
 
+/// An outage or maintenance record as stored: its id, service and span, and the record
+/// as canonical JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub id: String,
+    /// `outage` or `maintenance`.
+    pub kind: String,
+    pub service: String,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub body: String,
+}
+
+impl StoredRecord {
+    pub fn from_record(record: &accord_core::availability::ServiceRecord) -> StoredRecord {
+        use accord_core::availability::ServiceRecord;
+        let (kind, service, from, to) = match record {
+            ServiceRecord::Outage(o) => ("outage", &o.service, o.from, o.to),
+            ServiceRecord::Maintenance(m) => ("maintenance", &m.service, m.from, m.to),
+        };
+        StoredRecord {
+            id: record.id().to_owned(),
+            kind: kind.to_owned(),
+            service: service.to_string(),
+            from,
+            to,
+            body: serde_json::to_string(record).unwrap_or_default(),
+        }
+    }
+}
+
+/// One probe result: was the service up at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeResult {
+    pub service: String,
+    pub at: Timestamp,
+    pub up: bool,
+}
+
+/// What a batch of probe results did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeOutcome {
+    pub accepted: usize,
+    /// Results not later than the service's last one: ignored.
+    pub stale: usize,
+    /// Outages that ended with a good probe, stored as records (their ids).
+    pub outages_recorded: Vec<String>,
+}
+
+/// A service down now by its probes: failing since `since`, not yet recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OngoingOutage {
+    pub service: String,
+    pub since: Timestamp,
+}
+
+/// A clock that ended: met or breached, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedClock {
+    pub agreement: String,
+    pub objective: String,
+    pub customer: Option<String>,
+    pub breached: bool,
+    /// The stop of a met clock, the breach of a breached one.
+    pub at: Timestamp,
+}
+
 /// What an ingest did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestOutcome {

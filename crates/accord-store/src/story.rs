@@ -509,6 +509,15 @@ pub async fn events<S: Store>(store: S) {
 
 /// Checks, on the same database reopened, that what [`run`] wrote is still there.
 pub async fn after_reopen<S: Store>(store: S) {
+    assert_eq!(
+        store
+            .service_records(at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"))
+            .await
+            .expect("records")
+            .len(),
+        3,
+        "two records and a probe outage survive"
+    );
     assert!(
         !store
             .bootstrap_admin(
@@ -919,4 +928,145 @@ pub async fn breach_cases<S: Store>(store: S) {
             .await,
         Err(StoreError::Conflict(_))
     ));
+}
+
+fn outage_record(id: &str, service: &str, from: &str, to: &str) -> crate::StoredRecord {
+    let json =
+        serde_json::json!({"type": "outage", "id": id, "service": service, "from": from, "to": to});
+    let record: accord_core::availability::ServiceRecord =
+        serde_json::from_value(json).expect("story records are valid");
+    crate::StoredRecord::from_record(&record)
+}
+
+/// Outage and maintenance records, and probes turned into outages (runs on a store of
+/// its own or after the others).
+pub async fn service_records<S: Store>(store: S) {
+    let o1 = outage_record(
+        "o1",
+        "email",
+        "2026-11-10T10:00:00Z",
+        "2026-11-10T11:00:00Z",
+    );
+    let o2 = outage_record("o2", "vpn", "2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z");
+    let outcome = store
+        .ingest(
+            vec![StoredEvent {
+                id: "r-e1".into(),
+                ticket: "R-1".into(),
+                is_created: true,
+                body: "{\"r\":1}".into(),
+            }],
+            vec![o1.clone(), o2.clone(), o1.clone()],
+        )
+        .await
+        .expect("ingest records");
+    assert_eq!((outcome.accepted, outcome.duplicates), (3, 1));
+    assert_eq!(outcome.tickets, ["R-1"], "records name no ticket");
+
+    // A changed repeat rejects the whole batch, named after the events; nothing is kept.
+    let changed = outage_record(
+        "o1",
+        "email",
+        "2026-11-10T10:00:00Z",
+        "2026-11-10T12:00:00Z",
+    );
+    let fresh = outage_record(
+        "o3",
+        "email",
+        "2026-11-11T10:00:00Z",
+        "2026-11-11T11:00:00Z",
+    );
+    match store
+        .ingest(
+            vec![StoredEvent {
+                id: "r-e2".into(),
+                ticket: "R-1".into(),
+                is_created: false,
+                body: "{\"r\":2}".into(),
+            }],
+            vec![fresh, changed],
+        )
+        .await
+    {
+        Err(StoreError::Rejected { index: 2, message }) => {
+            assert_eq!(
+                message,
+                "record id \"o1\" was received before with different content"
+            );
+        }
+        other => panic!("a changed record must be rejected, got {other:?}"),
+    }
+    let november = store
+        .service_records(at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"))
+        .await
+        .expect("records");
+    assert_eq!(november, [o1.body.clone(), o2.body.clone()]);
+    let around_o1 = store
+        .service_records(at("2026-11-10T10:59:59Z"), at("2026-11-10T11:00:00Z"))
+        .await
+        .expect("records");
+    assert_eq!(around_o1, [o1.body.clone()], "overlap, to exclusive");
+    assert!(
+        store
+            .service_records(at("2026-11-10T11:00:00Z"), at("2026-11-10T12:00:00Z"))
+            .await
+            .expect("records")
+            .is_empty()
+    );
+
+    // Probes: three failures make an outage from the first; a good probe ends it and
+    // records it once; older results are stale.
+    let probe = |s: &str, t: &str, up: bool| crate::ProbeResult {
+        service: s.into(),
+        at: at(t),
+        up,
+    };
+    let outcome = store
+        .record_probes(
+            vec![
+                probe("chat", "2026-11-12T10:00:00Z", true),
+                probe("chat", "2026-11-12T10:01:00Z", false),
+                probe("chat", "2026-11-12T10:02:00Z", false),
+                probe("chat", "2026-11-12T10:01:30Z", true),
+            ],
+            3,
+        )
+        .await
+        .expect("probes");
+    assert_eq!((outcome.accepted, outcome.stale), (3, 1));
+    assert!(
+        store.ongoing_outages(3).await.expect("ongoing").is_empty(),
+        "two failures are not an outage yet"
+    );
+    store
+        .record_probes(vec![probe("chat", "2026-11-12T10:03:00Z", false)], 3)
+        .await
+        .expect("probes");
+    assert_eq!(
+        store.ongoing_outages(3).await.expect("ongoing"),
+        [crate::OngoingOutage {
+            service: "chat".into(),
+            since: at("2026-11-12T10:01:00Z"),
+        }]
+    );
+    let ended = store
+        .record_probes(vec![probe("chat", "2026-11-12T10:10:00Z", true)], 3)
+        .await
+        .expect("probes");
+    assert_eq!(ended.outages_recorded, ["probe:chat:1794477660"]);
+    assert!(store.ongoing_outages(3).await.expect("ongoing").is_empty());
+    let chat = store
+        .service_records(at("2026-11-12T00:00:00Z"), at("2026-11-13T00:00:00Z"))
+        .await
+        .expect("records");
+    assert_eq!(
+        chat,
+        [outage_record(
+            "probe:chat:1794477660",
+            "chat",
+            "2026-11-12T10:01:00Z",
+            "2026-11-12T10:10:00Z"
+        )
+        .body]
+    );
 }

@@ -81,7 +81,8 @@ pub fn run(
         report::evaluation_instant(&config, &period, accord_server::wall_clock::now())
     });
     let clocks = clock::fold_all(&config, &prepared, at);
-    let report = report::report(&config, &clocks, &records, &period, at);
+    let ends: Vec<report::ClockEnd<'_>> = clocks.iter().map(report::ClockEnd::from).collect();
+    let report = report::report(&config, &ends, &records, &period, at);
     write(&report, format, out)
 }
 

@@ -93,6 +93,28 @@ pub struct Credit {
     pub currency: String,
 }
 
+/// What the report needs of a clock: whose it is and how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockEnd<'a> {
+    pub agreement: &'a str,
+    pub objective: &'a str,
+    pub state: ClockState,
+    pub stopped_at: Option<Timestamp>,
+    pub breached_at: Option<Timestamp>,
+}
+
+impl<'a> From<&'a ClockResult> for ClockEnd<'a> {
+    fn from(c: &'a ClockResult) -> Self {
+        ClockEnd {
+            agreement: &c.agreement,
+            objective: &c.objective,
+            state: c.state,
+            stopped_at: c.stopped_at,
+            breached_at: c.breached_at,
+        }
+    }
+}
+
 /// Outage and maintenance records, each id once (the first kept).
 #[derive(Debug, Clone, Default)]
 pub struct ServiceRecords {
@@ -142,16 +164,16 @@ pub fn evaluation_instant(config: &Config, period: &PeriodSpec, now: Timestamp) 
 /// service records.
 pub fn report(
     config: &Config,
-    clocks: &[ClockResult],
+    clocks: &[ClockEnd<'_>],
     records: &ServiceRecords,
     period: &PeriodSpec,
     at: Timestamp,
 ) -> Report {
     let utc = period.span(&TimeZone::UTC, at);
-    let mut by_objective: HashMap<(&str, &str), Vec<&ClockResult>> = HashMap::new();
+    let mut by_objective: HashMap<(&str, &str), Vec<&ClockEnd<'_>>> = HashMap::new();
     for c in clocks {
         by_objective
-            .entry((c.agreement.as_str(), c.objective.as_str()))
+            .entry((c.agreement, c.objective))
             .or_default()
             .push(c);
     }
@@ -231,7 +253,7 @@ impl Outcome {
 struct Context<'a> {
     config: &'a Config,
     agreement: &'a Agreement,
-    by_objective: &'a HashMap<(&'a str, &'a str), Vec<&'a ClockResult>>,
+    by_objective: &'a HashMap<(&'a str, &'a str), Vec<&'a ClockEnd<'a>>>,
     records: &'a ServiceRecords,
 }
 

@@ -107,6 +107,10 @@ fn clocks() -> Vec<ClockResult> {
     out
 }
 
+fn ends(clocks: &[ClockResult]) -> Vec<ClockEnd<'_>> {
+    clocks.iter().map(ClockEnd::from).collect()
+}
+
 fn outage(id: &str, from: &str, to: &str, impact: f64) -> Outage {
     let json =
         serde_json::json!({"id": id, "service": "email", "from": from, "to": to, "impact": impact});
@@ -151,7 +155,7 @@ fn a_hand_computed_month() {
     let period: PeriodSpec = "2026-11".parse().unwrap();
     let r = report(
         &cfg,
-        &clocks(),
+        &ends(&clocks()),
         &records(),
         &period,
         t("2026-12-01T00:00:00Z"),
@@ -201,7 +205,7 @@ fn a_quarter_lists_a_credit_per_month_and_a_shorter_period_none() {
     let q4: PeriodSpec = "2026-Q4".parse().unwrap();
     let r = json(&report(
         &cfg,
-        &clocks(),
+        &ends(&clocks()),
         &records(),
         &q4,
         t("2027-01-01T00:00:00Z"),
@@ -233,7 +237,7 @@ fn a_quarter_lists_a_credit_per_month_and_a_shorter_period_none() {
     let half: PeriodSpec = "2026-11-01..2026-11-15".parse().unwrap();
     let r = json(&report(
         &cfg,
-        &clocks(),
+        &ends(&clocks()),
         &records(),
         &half,
         t("2027-01-01T00:00:00Z"),
@@ -245,8 +249,20 @@ fn a_quarter_lists_a_credit_per_month_and_a_shorter_period_none() {
 fn thirty_days_ending_at_the_month_end_is_the_month() {
     let cfg = config();
     let at = t("2026-12-01T00:00:00Z");
-    let month = report(&cfg, &clocks(), &records(), &"2026-11".parse().unwrap(), at);
-    let days = report(&cfg, &clocks(), &records(), &"30d".parse().unwrap(), at);
+    let month = report(
+        &cfg,
+        &ends(&clocks()),
+        &records(),
+        &"2026-11".parse().unwrap(),
+        at,
+    );
+    let days = report(
+        &cfg,
+        &ends(&clocks()),
+        &records(),
+        &"30d".parse().unwrap(),
+        at,
+    );
     assert_eq!(month, days);
 }
 
