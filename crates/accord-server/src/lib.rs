@@ -47,6 +47,8 @@ pub struct AppState<S> {
     pub wake: notify::Wake,
     /// Templates in force (built in unless the data directory has its own).
     pub templates: std::sync::Arc<email::Templates>,
+    /// Failed probes in a row that make an outage (`probe_failures`).
+    pub probe_failures: u32,
 }
 
 impl<S: Clone> Clone for AppState<S> {
@@ -58,6 +60,7 @@ impl<S: Clone> Clone for AppState<S> {
             pending: self.pending.clone(),
             wake: self.wake.clone(),
             templates: self.templates.clone(),
+            probe_failures: self.probe_failures,
         }
     }
 }
@@ -85,6 +88,7 @@ impl<S: Store> AppState<S> {
                 email::Templates::load(None)
                     .map_err(|e| StoreError::Backend(format!("built-in templates: {e}")))?,
             ),
+            probe_failures: 3,
         })
     }
 

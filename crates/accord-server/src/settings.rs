@@ -51,6 +51,10 @@ delivery_attempts = 8
 # a breach_case.step_due reminder (one per step).      (ACCORD_CASE_REMINDER_HOURS)
 case_reminder_hours = 4.0
 
+# Probes (POST /v1/probes): this many failed probes in a row make an outage, from the
+# first of them until the next good probe.                  (ACCORD_PROBE_FAILURES)
+probe_failures = 3
+
 # E-mail notifications (`email:` targets) go through an SMTP server. Unset: e-mail
 # targets fail and end as dead letters. The password is never read from this file:
 # set ACCORD_SMTP_PASSWORD. Templates: put email.subject.txt, email.txt and/or
@@ -94,6 +98,8 @@ pub struct Settings {
     pub smtp: Option<crate::email::SmtpSettings>,
     /// Hours a breach-case step may linger before its reminder.
     pub case_reminder_hours: f64,
+    /// Failed probes in a row that make an outage.
+    pub probe_failures: u32,
 }
 
 impl Default for Settings {
@@ -110,6 +116,7 @@ impl Default for Settings {
             delivery_attempts: 8,
             smtp: None,
             case_reminder_hours: 4.0,
+            probe_failures: 3,
         }
     }
 }
@@ -128,6 +135,7 @@ struct FileSettings {
     delivery_attempts: Option<u32>,
     smtp: Option<FileSmtp>,
     case_reminder_hours: Option<f64>,
+    probe_failures: Option<u32>,
 }
 
 /// `[smtp]` as written in the file.
@@ -227,6 +235,9 @@ impl Settings {
         if let Some(v) = file.case_reminder_hours {
             s.case_reminder_hours = v;
         }
+        if let Some(v) = file.probe_failures {
+            s.probe_failures = v;
+        }
         if let Some(v) = file.smtp {
             use crate::email::SmtpTls;
             s.smtp = Some(crate::email::SmtpSettings {
@@ -283,6 +294,9 @@ impl Settings {
             s.case_reminder_hours =
                 parse_env("ACCORD_CASE_REMINDER_HOURS", v, "a number of hours")?;
         }
+        if let Some(v) = env("ACCORD_PROBE_FAILURES") {
+            s.probe_failures = parse_env("ACCORD_PROBE_FAILURES", v, "a whole number")?;
+        }
         if let Some(v) = env("ACCORD_SMTP_PASSWORD")
             && let Some(smtp) = &mut s.smtp
         {
@@ -311,6 +325,12 @@ impl Settings {
                     "must be a positive number of hours (got {})",
                     s.case_reminder_hours
                 ),
+            });
+        }
+        if s.probe_failures == 0 {
+            return Err(SettingsError::File {
+                path: "probe_failures".into(),
+                message: "must be at least 1".into(),
             });
         }
         if s.delivery_attempts == 0 {

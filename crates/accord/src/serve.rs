@@ -110,6 +110,7 @@ async fn serve(mode: Mode, settings: Settings) -> anyhow::Result<()> {
     state.templates = std::sync::Arc::new(accord_server::email::Templates::load(Some(
         &settings.data_dir.join("templates"),
     ))?);
+    state.probe_failures = settings.probe_failures;
     if mode == Mode::Demo {
         let outcome = accord_server::api::config::apply_files(
             &state,
@@ -198,7 +199,7 @@ async fn demo_history(state: &AppState<SqliteStore>) -> anyhow::Result<()> {
     let (past, mut future): (Vec<_>, Vec<_>) = generate(&spec).partition(|e| e.at <= now);
     let mut accepted = 0;
     for batch in past.chunks(1000) {
-        let answer = accord_server::api::events::ingest(state, batch.to_vec())
+        let answer = accord_server::api::events::ingest(state, batch.to_vec(), Vec::new())
             .await
             .map_err(|e| anyhow::anyhow!("the demo history does not ingest: {e}"))?;
         accepted += answer.accepted;
@@ -215,7 +216,8 @@ async fn demo_history(state: &AppState<SqliteStore>) -> anyhow::Result<()> {
             if wait > 0 {
                 tokio::time::sleep(std::time::Duration::from_secs(wait.unsigned_abs())).await;
             }
-            if let Err(e) = accord_server::api::events::ingest(&live, vec![event]).await {
+            if let Err(e) = accord_server::api::events::ingest(&live, vec![event], Vec::new()).await
+            {
                 tracing::warn!(error = %e, "a live demo event was refused");
             }
         }

@@ -9,8 +9,9 @@ use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use accord_core::availability::ServiceRecord;
 use accord_core::clock::{ClockResult, Event};
-use accord_store::{ClockFilter, ClockRow, Scope, Store, StoredEvent};
+use accord_store::{ClockFilter, ClockRow, Scope, Store, StoredEvent, StoredRecord};
 
 use super::ListQuery;
 use crate::AppState;
@@ -22,7 +23,21 @@ use crate::wall_clock;
 /// Most events (and records) in one request.
 pub const MAX_BATCH: usize = 10_000;
 
-const NOT_YET: [&str; 4] = ["outage", "maintenance", "survey", "probe"];
+/// Records of the stream not taken here (yet): surveys (issue 8); probe results go to
+/// `/v1/probes`.
+const NOT_HERE: [(&str, &str); 2] = [
+    (
+        "survey",
+        "survey records are not accepted by this version yet",
+    ),
+    ("probe", "probe results go to /v1/probes"),
+];
+
+/// One item of a request: a ticket event or a service record.
+enum Item {
+    Event(Event),
+    Record(ServiceRecord),
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IngestAnswer {
@@ -40,7 +55,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// The items of a request body: a JSON object, a JSON array, or JSON lines.
-fn items(headers: &HeaderMap, body: &[u8]) -> Result<Vec<serde_json::Value>, ApiError> {
+pub(super) fn items(headers: &HeaderMap, body: &[u8]) -> Result<Vec<serde_json::Value>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -83,42 +98,61 @@ fn items(headers: &HeaderMap, body: &[u8]) -> Result<Vec<serde_json::Value>, Api
     }
 }
 
-fn item_error(index: usize, field: &str, message: impl Into<String>) -> FieldError {
+pub(super) fn item_error(index: usize, field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         index: Some(index),
         ..FieldError::new(field, message)
     }
 }
 
-/// Parses one item into an event, or says what is wrong with which field.
-fn parse_item(index: usize, item: serde_json::Value) -> Result<Event, FieldError> {
+fn path_error<E: std::fmt::Display>(
+    index: usize,
+    what: &str,
+    e: serde_path_to_error::Error<E>,
+) -> FieldError {
+    let field = e.path().to_string();
+    let field = if field == "." { what.to_owned() } else { field };
+    item_error(index, &field, e.into_inner().to_string())
+}
+
+/// Parses one item into an event or a record, or says what is wrong with which field.
+fn parse_item(index: usize, item: serde_json::Value) -> Result<Item, FieldError> {
     let kind = item
         .get("type")
         .and_then(serde_json::Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    if NOT_YET.contains(&kind.as_str()) {
-        return Err(item_error(
-            index,
-            "type",
-            format!("{kind} records are not accepted by this version yet (only ticket events)"),
-        ));
+    if let Some((_, why)) = NOT_HERE.iter().find(|(k, _)| *k == kind) {
+        return Err(item_error(index, "type", *why));
     }
-    let event: Event = serde_path_to_error::deserialize(item).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." {
-            "event".to_owned()
+    if kind == "outage" || kind == "maintenance" {
+        // The record's own type, without its tag, so a bad field is named by its path.
+        let mut item = item;
+        if let Some(fields) = item.as_object_mut() {
+            fields.remove("type");
+        }
+        let record = if kind == "outage" {
+            serde_path_to_error::deserialize(item).map(ServiceRecord::Outage)
         } else {
-            field
-        };
-        item_error(index, &field, e.into_inner().to_string())
-    })?;
+            serde_path_to_error::deserialize(item).map(ServiceRecord::Maintenance)
+        }
+        .map_err(|e| path_error(index, &kind, e))?;
+        if let Err((field, why)) = record.check() {
+            return Err(item_error(index, field, why));
+        }
+        if let Err(e) = accord_core::id::check_id(record.id()) {
+            return Err(item_error(index, "id", e.to_string()));
+        }
+        return Ok(Item::Record(record));
+    }
+    let event: Event =
+        serde_path_to_error::deserialize(item).map_err(|e| path_error(index, "event", e))?;
     for (field, value) in [("id", &event.id), ("ticket", &event.ticket)] {
         if let Err(e) = accord_core::id::check_id(value) {
             return Err(item_error(index, field, e.to_string()));
         }
     }
-    Ok(event)
+    Ok(Item::Event(event))
 }
 
 /// Ticket events: one object, a JSON array, or JSON lines (`application/x-ndjson`), at
@@ -149,7 +183,7 @@ pub async fn post_events<S: Store>(
             accord_core::id::check_id(&e.id).is_ok() && accord_core::id::check_id(&e.ticket).is_ok()
         })
     {
-        return ingest(&app, events)
+        return ingest(&app, events, Vec::new())
             .await
             .map(|answer| (StatusCode::ACCEPTED, Json(answer)));
     }
@@ -161,10 +195,22 @@ pub async fn post_events<S: Store>(
         )));
     }
     let mut events = Vec::with_capacity(items.len());
+    let mut records = Vec::new();
+    // The request position of each event, then of each record: the store names a
+    // rejected item by its place among events followed by records.
+    let mut event_items = Vec::with_capacity(items.len());
+    let mut record_items = Vec::new();
     let mut errors = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         match parse_item(index, item) {
-            Ok(e) => events.push(e),
+            Ok(Item::Event(e)) => {
+                events.push(e);
+                event_items.push(index);
+            }
+            Ok(Item::Record(r)) => {
+                records.push(r);
+                record_items.push(index);
+            }
             Err(e) => errors.push(e),
         }
     }
@@ -180,9 +226,17 @@ pub async fn post_events<S: Store>(
         );
         return Err(ApiError::Invalid { detail, errors });
     }
-    ingest(&app, events)
-        .await
-        .map(|answer| (StatusCode::ACCEPTED, Json(answer)))
+    event_items.extend(record_items);
+    match ingest_checked(&app, events, records).await {
+        Ok(answer) => Ok((StatusCode::ACCEPTED, Json(answer))),
+        Err(accord_store::StoreError::Rejected { index, message }) => {
+            Err(ApiError::Conflict(format!(
+                "item {}: {message}",
+                event_items.get(index).copied().unwrap_or(index)
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Stores checked events, all or nothing, and derives the clocks of their tickets (the
@@ -190,7 +244,16 @@ pub async fn post_events<S: Store>(
 pub async fn ingest<S: Store>(
     app: &AppState<S>,
     events: Vec<Event>,
+    records: Vec<ServiceRecord>,
 ) -> Result<IngestAnswer, ApiError> {
+    Ok(ingest_checked(app, events, records).await?)
+}
+
+async fn ingest_checked<S: Store>(
+    app: &AppState<S>,
+    events: Vec<Event>,
+    records: Vec<ServiceRecord>,
+) -> Result<IngestAnswer, accord_store::StoreError> {
     let stored = events
         .iter()
         .map(|e| {
@@ -198,11 +261,13 @@ pub async fn ingest<S: Store>(
                 id: e.id.to_string(),
                 ticket: e.ticket.to_string(),
                 is_created: e.kind == accord_core::clock::EventType::Created,
-                body: serde_json::to_string(e).map_err(|e| ApiError::Internal(e.to_string()))?,
+                body: serde_json::to_string(e)
+                    .map_err(|e| accord_store::StoreError::Backend(e.to_string()))?,
             })
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    let outcome = app.store.ingest_events(stored).await?;
+        .collect::<Result<Vec<_>, accord_store::StoreError>>()?;
+    let records = records.iter().map(StoredRecord::from_record).collect();
+    let outcome = app.store.ingest(stored, records).await?;
     metrics::counter!("accord_events_accepted_total").increment(outcome.accepted as u64);
     // Acknowledged once durable; the clocks follow at once, in the background.
     app.pending.derive(outcome.tickets);

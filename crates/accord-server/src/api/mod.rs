@@ -1,6 +1,7 @@
 //! The HTTP API: routes, their OpenAPI description, and the pieces they share.
 
 mod audit;
+mod availability;
 mod cases;
 pub mod config;
 mod customers;
@@ -54,6 +55,9 @@ use crate::error::{ApiError, FieldError, Problem};
         cases::list_cases,
         cases::get_case,
         cases::record_step,
+        availability::post_probes,
+        availability::get_report,
+        availability::list_credits,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
@@ -66,6 +70,7 @@ use crate::error::{ApiError, FieldError, Problem};
         (name = "audit", description = "Who changed what (admin)"),
         (name = "notifications", description = "Warnings, breaches and escalations sent, waiting or dead (admin)"),
         (name = "breach cases", description = "The response to each breach, step by step"),
+        (name = "availability", description = "Probes, the period report, credits"),
     )
 )]
 pub struct ApiDoc;
@@ -125,6 +130,12 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             axum::routing::post(notifications::retry_notification::<S>),
         )
         .route("/v1/breach-cases", get(cases::list_cases::<S>))
+        .route(
+            "/v1/probes",
+            axum::routing::post(availability::post_probes::<S>),
+        )
+        .route("/v1/report", get(availability::get_report::<S>))
+        .route("/v1/credits", get(availability::list_credits::<S>))
         .route("/v1/breach-cases/{id}", get(cases::get_case::<S>))
         .route(
             "/v1/breach-cases/{id}/steps/{step}",

@@ -142,7 +142,7 @@ async fn bad_items_are_named_by_index_and_field_and_nothing_is_stored() {
             {"id": "b1", "ticket": "T-1", "at": "yesterday", "type": "updated"},
             {"id": "b2", "ticket": "T-1", "at": "2026-11-02T10:00:00Z", "type": "creatd"},
             {"id": "b3", "ticket": "T 1", "at": "2026-11-02T10:00:00Z", "type": "updated"},
-            {"id": "b4", "type": "outage", "service": "email", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T11:00:00Z"},
+            {"id": "b4", "type": "outage", "service": "email", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T11:00:00Z", "impact": 2},
             {"id": "b5", "ticket": "T-1", "at": "2026-11-02T10:00:00Z", "type": "updated", "priorty": "P1"},
         ])).await,
         422,
@@ -160,7 +160,7 @@ async fn bad_items_are_named_by_index_and_field_and_nothing_is_stored() {
             (1, "at"),
             (2, "type"),
             (3, "ticket"),
-            (4, "type"),
+            (4, "impact"),
             (5, "priorty")
         ],
         "{body}"

@@ -68,6 +68,7 @@ pub async fn start(
         ..Default::default()
     };
     let settings = accord_server::settings::Settings::load(&flags, |_| None).unwrap();
+    state.probe_failures = settings.probe_failures;
     let notifications = state.start_notifications(accord_server::notify::DeliverySettings {
         retry_base: std::time::Duration::from_millis(200),
         attempts: 3,

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod availability;
 mod cases;
 mod config;
 mod email;
