@@ -207,15 +207,11 @@ pub struct StoredRecord {
 
 impl StoredRecord {
     pub fn from_record(record: &accord_core::availability::ServiceRecord) -> StoredRecord {
-        use accord_core::availability::ServiceRecord;
-        let (kind, service, from, to) = match record {
-            ServiceRecord::Outage(o) => ("outage", &o.service, o.from, o.to),
-            ServiceRecord::Maintenance(m) => ("maintenance", &m.service, m.from, m.to),
-        };
+        let (from, to) = record.span();
         StoredRecord {
             id: record.id().to_owned(),
-            kind: kind.to_owned(),
-            service: service.to_string(),
+            kind: record.kind().to_owned(),
+            service: record.service().to_owned(),
             from,
             to,
             body: serde_json::to_string(record).unwrap_or_default(),

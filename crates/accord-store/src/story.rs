@@ -1005,7 +1005,11 @@ pub async fn service_records<S: Store>(store: S) {
         .service_records(at("2026-11-10T10:59:59Z"), at("2026-11-10T11:00:00Z"))
         .await
         .expect("records");
-    assert_eq!(around_o1, std::slice::from_ref(&o1.body), "overlap, to exclusive");
+    assert_eq!(
+        around_o1,
+        std::slice::from_ref(&o1.body),
+        "overlap, to exclusive"
+    );
     assert!(
         store
             .service_records(at("2026-11-10T11:00:00Z"), at("2026-11-10T12:00:00Z"))

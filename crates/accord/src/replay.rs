@@ -120,7 +120,7 @@ pub fn read_stream(paths: &[PathBuf]) -> anyhow::Result<Stream> {
                         .unwrap_or_default()
                         .to_owned();
                     let kind = kind.as_str();
-                    if kind == "outage" || kind == "maintenance" {
+                    if ["outage", "maintenance", "requests"].contains(&kind) {
                         let parsed: ServiceRecord = serde_json::from_value(record)
                             .map_err(|e| anyhow::anyhow!("{place}: {kind}: {e}"))?;
                         if let Err((field, why)) = parsed.check() {

@@ -48,10 +48,7 @@ pub fn service_records(
             continue;
         }
         seen.insert(record.id().to_owned(), record.clone());
-        match record {
-            ServiceRecord::Outage(o) => out.outages.push(o),
-            ServiceRecord::Maintenance(m) => out.maintenance.push(m),
-        }
+        out.push(record);
     }
     Ok(out)
 }
@@ -107,8 +104,13 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
                 "achieved",
                 "downtime_seconds",
                 "eligible_seconds",
+                "good_requests",
+                "valid_requests",
             ])?;
             let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+            fn count<T: ToString>(v: Option<T>) -> String {
+                v.map(|v| v.to_string()).unwrap_or_default()
+            }
             for a in &report.agreements {
                 let customer = a.customer.clone().unwrap_or_default();
                 for o in &a.objectives {
@@ -125,6 +127,8 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
                             t.achieved.map(|b| b.to_string()).unwrap_or_default(),
                             String::new(),
                             String::new(),
+                            String::new(),
+                            String::new(),
                         ],
                         ObjectiveReport::Availability(v) => [
                             a.id.clone(),
@@ -136,8 +140,10 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
                             text(v.availability),
                             v.target.to_string(),
                             v.achieved.map(|b| b.to_string()).unwrap_or_default(),
-                            v.downtime_seconds.to_string(),
-                            v.eligible_seconds.to_string(),
+                            text(v.downtime_seconds),
+                            count(v.eligible_seconds),
+                            count(v.good_requests),
+                            count(v.valid_requests),
                         ],
                     };
                     w.write_record(&row)?;

@@ -50,12 +50,28 @@ pub struct Maintenance {
     pub announced_at: Option<Timestamp>,
 }
 
+/// Requests to a service over `[from, to)`: how many were valid and how many of them
+/// good (for `measure: requests` objectives).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requests {
+    pub id: CompactString,
+    pub service: CompactString,
+    #[serde(deserialize_with = "whole_second")]
+    pub from: Timestamp,
+    #[serde(deserialize_with = "whole_second")]
+    pub to: Timestamp,
+    pub good: u64,
+    pub valid: u64,
+}
+
 /// A service record of the event stream (DESIGN 4.1), by its `type`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ServiceRecord {
     Outage(Outage),
     Maintenance(Maintenance),
+    Requests(Requests),
 }
 
 impl ServiceRecord {
@@ -63,15 +79,48 @@ impl ServiceRecord {
         match self {
             ServiceRecord::Outage(o) => &o.id,
             ServiceRecord::Maintenance(m) => &m.id,
+            ServiceRecord::Requests(r) => &r.id,
+        }
+    }
+
+    /// `outage`, `maintenance` or `requests`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServiceRecord::Outage(_) => "outage",
+            ServiceRecord::Maintenance(_) => "maintenance",
+            ServiceRecord::Requests(_) => "requests",
+        }
+    }
+
+    pub fn service(&self) -> &str {
+        match self {
+            ServiceRecord::Outage(o) => &o.service,
+            ServiceRecord::Maintenance(m) => &m.service,
+            ServiceRecord::Requests(r) => &r.service,
+        }
+    }
+
+    /// `[from, to)`.
+    pub fn span(&self) -> (Timestamp, Timestamp) {
+        match self {
+            ServiceRecord::Outage(o) => (o.from, o.to),
+            ServiceRecord::Maintenance(m) => (m.from, m.to),
+            ServiceRecord::Requests(r) => (r.from, r.to),
         }
     }
 
     /// What is wrong with a record that parsed: the field and why.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
-        let (id, service, from, to) = match self {
-            ServiceRecord::Outage(o) => (&o.id, &o.service, o.from, o.to),
-            ServiceRecord::Maintenance(m) => (&m.id, &m.service, m.from, m.to),
-        };
+        let (id, service) = (self.id(), self.service());
+        let (from, to) = self.span();
+        if let ServiceRecord::Requests(r) = self
+            && r.good > r.valid
+        {
+            return Err((
+                "good",
+                format!("must not exceed `valid` ({} > {})", r.good, r.valid),
+            ));
+        }
         if id.trim().is_empty() {
             return Err(("id", "must not be empty".into()));
         }
@@ -274,6 +323,75 @@ pub fn measure(
     measured
 }
 
+/// Requests counted over a span.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub good: u64,
+    pub valid: u64,
+}
+
+impl Counted {
+    /// good ÷ valid; `None` without valid requests.
+    pub fn availability(&self) -> Option<Fraction> {
+        Fraction::new(i128::from(self.good), i128::from(self.valid))
+    }
+
+    pub fn error_rate(&self) -> Option<Fraction> {
+        Fraction::new(i128::from(self.valid - self.good), i128::from(self.valid))
+    }
+}
+
+/// Requests of a service over `[from, to)`: each record counts in the span holding its
+/// start (counts posted per interval are not split), unless its start falls in an
+/// excluded maintenance window.
+pub fn count_requests(
+    rules: Rules<'_>,
+    requests: &[&Requests],
+    maintenance: &[&Maintenance],
+    from: i64,
+    to: i64,
+) -> Counted {
+    let excluded: Vec<(i64, i64)> = maintenance
+        .iter()
+        .filter(|m| rules.excludes(m))
+        .map(|m| (m.from.as_second(), m.to.as_second()))
+        .collect();
+    let mut counted = Counted::default();
+    for r in requests {
+        let start = r.from.as_second();
+        if start < from || start >= to || excluded.iter().any(|&(a, b)| a <= start && start < b) {
+            continue;
+        }
+        counted.good += r.good;
+        counted.valid += r.valid;
+    }
+    counted
+}
+
+/// What an availability objective measures: a service's outages over time, or its
+/// request counts.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Time(&'a [&'a Outage]),
+    Requests(&'a [&'a Requests]),
+}
+
+/// The error rate over `[from, to)`: downtime ÷ eligible time, or bad ÷ valid requests.
+pub fn error_rate(
+    rules: Rules<'_>,
+    source: Source<'_>,
+    maintenance: &[&Maintenance],
+    from: i64,
+    to: i64,
+) -> Option<Fraction> {
+    match source {
+        Source::Time(outages) => measure(rules, outages, maintenance, from, to).error_rate(),
+        Source::Requests(requests) => {
+            count_requests(rules, requests, maintenance, from, to).error_rate()
+        }
+    }
+}
+
 /// The error budget of a period: `(1 − target) × eligible`, and what is left of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Budget {
@@ -359,15 +477,14 @@ impl BurnAlert {
 /// (`1 − target`); `None` without eligible time or with a 100 % target.
 pub fn burn_rate(
     rules: Rules<'_>,
-    outages: &[&Outage],
+    source: Source<'_>,
     maintenance: &[&Maintenance],
     target: Percent,
     now: i64,
     window: i64,
 ) -> Option<Fraction> {
-    let measured = measure(rules, outages, maintenance, now - window, now);
     let (num, den) = target.fraction();
-    let rate = measured.error_rate()?;
+    let rate = error_rate(rules, source, maintenance, now - window, now)?;
     // (down / eligible) / ((den − num) / den) = down × den / (eligible × (den − num))
     Fraction::new(
         rate.part * i128::from(den),
@@ -379,14 +496,14 @@ pub fn burn_rate(
 /// factor.
 pub fn burn_alert_fires(
     rules: Rules<'_>,
-    outages: &[&Outage],
+    source: Source<'_>,
     maintenance: &[&Maintenance],
     target: Percent,
     alert: BurnAlert,
     now: i64,
 ) -> bool {
     let reaches = |window| {
-        burn_rate(rules, outages, maintenance, target, now, window)
+        burn_rate(rules, source, maintenance, target, now, window)
             .is_some_and(|b| b.part * 10 >= i128::from(alert.factor_tenths) * b.whole)
     };
     reaches(alert.long_seconds) && reaches(alert.short_seconds)

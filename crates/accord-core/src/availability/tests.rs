@@ -167,24 +167,38 @@ fn budget_and_burn_rate() {
     // 0.1 % budgeted rate); so were the last 5 minutes.
     let o: Vec<&Outage> = outages.iter().collect();
     let now = t("2026-11-10T11:30:00Z").as_second();
-    let burn = burn_rate(rules, &o, &[], target, now, 3600).unwrap();
+    let burn = burn_rate(rules, Source::Time(&o), &[], target, now, 3600).unwrap();
     assert_eq!(burn.to_f64(), 1000.0);
     let fast = BURN_ALERTS[0];
     assert_eq!(fast.name(), "14.4x-1h-5m");
-    assert!(burn_alert_fires(rules, &o, &[], target, fast, now));
+    assert!(burn_alert_fires(
+        rules,
+        Source::Time(&o),
+        &[],
+        target,
+        fast,
+        now
+    ));
     // At 12:10 the last 5 minutes are clean: the pair resets though the hour still
     // burns (11:10–11:30 down, 11:30–12:00 half down: 2,100 s of 3,600 = 583⅓×).
     let later = t("2026-11-10T12:10:00Z").as_second();
-    let hour = burn_rate(rules, &o, &[], target, later, 3600).unwrap();
+    let hour = burn_rate(rules, Source::Time(&o), &[], target, later, 3600).unwrap();
     assert_eq!(
         hour,
         Fraction::new(2_100 * 1_000_000 * 1000, 3_600 * 1_000_000).unwrap()
     );
-    assert!(!burn_alert_fires(rules, &o, &[], target, fast, later));
+    assert!(!burn_alert_fires(
+        rules,
+        Source::Time(&o),
+        &[],
+        target,
+        fast,
+        later
+    ));
     // The slowest pair (1× over 3 days and 6 h) still fires.
     assert!(burn_alert_fires(
         rules,
-        &o,
+        Source::Time(&o),
         &[],
         target,
         BURN_ALERTS[3],
@@ -226,4 +240,71 @@ fn records_parse_from_the_stream_and_bad_ones_say_why() {
     )
     .unwrap();
     assert_eq!(backwards.check().unwrap_err().0, "to");
+}
+
+#[test]
+fn requests_count_in_the_span_of_their_start_and_burn_too() {
+    let cal = Calendar::always_open();
+    let rules = Rules {
+        calendar: &cal,
+        exclude_maintenance: true,
+        notice: None,
+    };
+    let requests = |id: &str, from: &str, to: &str, good: u64, valid: u64| Requests {
+        id: id.into(),
+        service: "api".into(),
+        from: t(from),
+        to: t(to),
+        good,
+        valid,
+    };
+    let all = [
+        requests(
+            "r1",
+            "2026-11-10T10:00:00Z",
+            "2026-11-10T10:05:00Z",
+            990,
+            1000,
+        ),
+        requests(
+            "r2",
+            "2026-11-10T10:05:00Z",
+            "2026-11-10T10:10:00Z",
+            1000,
+            1000,
+        ),
+        // Starts in October: counts there, not in November.
+        requests("r3", "2026-10-31T23:55:00Z", "2026-11-01T00:00:00Z", 0, 500),
+        // Starts inside the excluded window.
+        requests("r4", "2026-11-15T02:30:00Z", "2026-11-15T02:35:00Z", 0, 700),
+    ];
+    let window = [maintenance(
+        "2026-11-15T02:00:00Z",
+        "2026-11-15T04:00:00Z",
+        None,
+    )];
+    let r: Vec<&Requests> = all.iter().collect();
+    let m: Vec<&Maintenance> = window.iter().collect();
+    let (from, to) = (t(NOV.0).as_second(), t(NOV.1).as_second());
+    let counted = count_requests(rules, &r, &m, from, to);
+    assert_eq!((counted.good, counted.valid), (1990, 2000));
+    assert_eq!(counted.availability().unwrap().to_f64(), 0.995);
+    // Over the 10 minutes to 10:10 against 99.9 %: 10 bad of 2,000 = 0.5 % = 5×.
+    let now = t("2026-11-10T10:10:00Z").as_second();
+    let burn = burn_rate(
+        rules,
+        Source::Requests(&r),
+        &m,
+        "99.9%".parse().unwrap(),
+        now,
+        600,
+    )
+    .unwrap();
+    assert_eq!(burn.to_f64(), 5.0);
+
+    let bad: ServiceRecord = serde_json::from_str(
+        r#"{"id":"r","type":"requests","service":"api","from":"2026-11-10T10:00:00Z","to":"2026-11-10T10:05:00Z","good":11,"valid":10}"#,
+    )
+    .unwrap();
+    assert_eq!(bad.check().unwrap_err().0, "good");
 }

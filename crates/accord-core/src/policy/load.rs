@@ -974,6 +974,14 @@ impl Checker<'_> {
                 (Some(s), _) => self.errors.push(at(file, path("service"), s, "`service` is for availability objectives; match tickets with `when: {service: [...]}`")),
                 _ => {}
             }
+            if o.metric != Metric::Availability && o.measure.is_some() {
+                self.errors.push(at(
+                    file,
+                    path("measure"),
+                    &o.id,
+                    "`measure` is for availability objectives",
+                ));
+            }
             if o.metric != Metric::Availability
                 && (o.exclude.is_some() || o.maintenance_notice.is_some())
             {

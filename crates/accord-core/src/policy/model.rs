@@ -242,6 +242,16 @@ pub enum Reopen {
     NewCycle,
 }
 
+/// How an availability objective is measured: time up ÷ eligible time, or good
+/// requests ÷ valid requests (from `requests` records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    #[default]
+    Time,
+    Requests,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Exclude {
@@ -281,6 +291,9 @@ pub struct ObjectiveDoc {
     pub exclude: Option<Exclude>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maintenance_notice: Option<CalendarDuration>,
+    /// Availability only: `time` (default) or `requests`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<Measure>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

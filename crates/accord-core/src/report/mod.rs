@@ -11,10 +11,10 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::availability::{self, Fraction, Maintenance, Outage, Rules};
+use crate::availability::{self, Fraction, Maintenance, Outage, Requests, Rules, ServiceRecord};
 use crate::calendar::Calendar;
 use crate::clock::{ClockResult, ClockState};
-use crate::policy::{Agreement, Config, FeePer, Metric, ObjectiveDoc, Percent, Target};
+use crate::policy::{Agreement, Config, FeePer, Measure, Metric, ObjectiveDoc, Percent, Target};
 pub use period::{PeriodSpec, Span};
 
 /// The whole report, in the documented shape.
@@ -66,20 +66,29 @@ pub struct AvailabilityObjective {
     pub id: String,
     pub metric: &'static str,
     pub service: String,
+    /// `time` or `requests`.
+    pub measure: &'static str,
     pub availability: Option<f64>,
-    pub downtime_seconds: f64,
-    pub eligible_seconds: i64,
+    /// Time-measured: weighted downtime and eligible time (null when by requests).
+    pub downtime_seconds: Option<f64>,
+    pub eligible_seconds: Option<i64>,
+    /// Request-measured: the counts (null when by time).
+    pub good_requests: Option<u64>,
+    pub valid_requests: Option<u64>,
     pub target: f64,
     pub achieved: Option<bool>,
     pub error_budget: ErrorBudget,
 }
 
-/// The period's error budget: `(1 − target) × eligible`, spent and left, in seconds.
+/// The period's error budget: `(1 − target) × eligible` (seconds, or valid requests),
+/// spent and left.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ErrorBudget {
-    pub budget_seconds: f64,
-    pub spent_seconds: f64,
-    pub remaining_seconds: f64,
+    /// `seconds` or `requests`.
+    pub unit: &'static str,
+    pub budget: f64,
+    pub spent: f64,
+    pub remaining: f64,
 }
 
 /// What one credit entry owes for one fee period.
@@ -120,21 +129,44 @@ impl<'a> From<&'a ClockResult> for ClockEnd<'a> {
 pub struct ServiceRecords {
     pub outages: Vec<Outage>,
     pub maintenance: Vec<Maintenance>,
+    pub requests: Vec<Requests>,
 }
 
 impl ServiceRecords {
-    fn for_service(&self, service: &str) -> (Vec<&Outage>, Vec<&Maintenance>) {
-        (
-            self.outages
+    pub fn push(&mut self, record: ServiceRecord) {
+        match record {
+            ServiceRecord::Outage(o) => self.outages.push(o),
+            ServiceRecord::Maintenance(m) => self.maintenance.push(m),
+            ServiceRecord::Requests(r) => self.requests.push(r),
+        }
+    }
+
+    fn for_service(&self, service: &str) -> ServiceView<'_> {
+        ServiceView {
+            outages: self
+                .outages
                 .iter()
                 .filter(|o| o.service == service)
                 .collect(),
-            self.maintenance
+            maintenance: self
+                .maintenance
                 .iter()
                 .filter(|m| m.service == service)
                 .collect(),
-        )
+            requests: self
+                .requests
+                .iter()
+                .filter(|r| r.service == service)
+                .collect(),
+        }
     }
+}
+
+/// One service's records.
+pub struct ServiceView<'a> {
+    pub outages: Vec<&'a Outage>,
+    pub maintenance: Vec<&'a Maintenance>,
+    pub requests: Vec<&'a Requests>,
 }
 
 /// The agreement calendar's zone (UTC for `24x7` or none): periods are counted in it.
@@ -237,6 +269,7 @@ fn overlaps(a: &Agreement, span: &Span) -> bool {
 enum Outcome {
     Ticket { met: u64, breached: u64 },
     Availability(availability::Measured),
+    Requests(availability::Counted),
 }
 
 impl Outcome {
@@ -246,6 +279,7 @@ impl Outcome {
                 Fraction::new(i128::from(*met), i128::from(*met + *breached))
             }
             Outcome::Availability(m) => m.availability(),
+            Outcome::Requests(c) => c.availability(),
         }
     }
 }
@@ -275,14 +309,20 @@ impl Context<'_> {
                 Some(def) => &def.calendar,
                 None => always_open(),
             };
-            let (outages, maintenance) = self.records.for_service(&service.value);
-            let measured = availability::measure(
-                Rules::of(o, calendar),
-                &outages,
-                &maintenance,
-                span.from.as_second(),
-                span.to.as_second(),
-            );
+            let view = self.records.for_service(&service.value);
+            let rules = Rules::of(o, calendar);
+            let (from, to) = (span.from.as_second(), span.to.as_second());
+            if o.measure == Some(Measure::Requests) {
+                let counted = availability::count_requests(
+                    rules,
+                    &view.requests,
+                    &view.maintenance,
+                    from,
+                    to,
+                );
+                return Some(Outcome::Requests(counted));
+            }
+            let measured = availability::measure(rules, &view.outages, &view.maintenance, from, to);
             return Some(Outcome::Availability(measured));
         }
         if !o.metric.is_ticket_clock() {
@@ -329,19 +369,51 @@ impl Context<'_> {
                         .as_ref()
                         .map(|s| s.value.clone())
                         .unwrap_or_default(),
+                    measure: "time",
                     availability: share.map(Fraction::to_f64),
-                    downtime_seconds: measured.downtime_seconds(),
-                    eligible_seconds: measured.eligible_seconds,
+                    downtime_seconds: Some(measured.downtime_seconds()),
+                    eligible_seconds: Some(measured.eligible_seconds),
+                    good_requests: None,
+                    valid_requests: None,
                     target: target.to_f64(),
                     achieved: share.map(|s| s.cmp_percent(target).is_ge()),
                     error_budget: ErrorBudget {
-                        budget_seconds: budget.budget_seconds,
-                        spent_seconds: budget.spent_seconds,
-                        remaining_seconds: budget.remaining_seconds,
+                        unit: "seconds",
+                        budget: budget.budget_seconds,
+                        spent: budget.spent_seconds,
+                        remaining: budget.remaining_seconds,
                     },
                 })
             }
-            (Outcome::Availability(_), _) => return None,
+            (Outcome::Requests(counted), Target::Percent(target)) => {
+                let (num, den) = target.fraction();
+                let budget = (den - num) as f64 / den as f64 * counted.valid as f64;
+                let spent = (counted.valid - counted.good) as f64;
+                ObjectiveReport::Availability(AvailabilityObjective {
+                    id: o.id.value.clone(),
+                    metric: o.metric.as_str(),
+                    service: o
+                        .service
+                        .as_ref()
+                        .map(|s| s.value.clone())
+                        .unwrap_or_default(),
+                    measure: "requests",
+                    availability: share.map(Fraction::to_f64),
+                    downtime_seconds: None,
+                    eligible_seconds: None,
+                    good_requests: Some(counted.good),
+                    valid_requests: Some(counted.valid),
+                    target: target.to_f64(),
+                    achieved: share.map(|s| s.cmp_percent(target).is_ge()),
+                    error_budget: ErrorBudget {
+                        unit: "requests",
+                        budget,
+                        spent,
+                        remaining: budget - spent,
+                    },
+                })
+            }
+            (Outcome::Availability(_) | Outcome::Requests(_), _) => return None,
         })
     }
 

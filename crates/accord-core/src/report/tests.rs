@@ -142,6 +142,7 @@ fn records() -> ServiceRecords {
             to: t("2026-11-15T04:00:00Z"),
             announced_at: None,
         }],
+        requests: Vec::new(),
     }
 }
 
@@ -187,7 +188,10 @@ fn a_hand_computed_month() {
     assert_eq!(up["availability"], 2_571_300.0 / 2_584_800.0);
     assert_eq!(up["target"], 0.999);
     assert_eq!(up["achieved"], false);
-    assert_eq!(up["error_budget"]["budget_seconds"], 2_584.8);
+    assert_eq!(
+        up["error_budget"],
+        serde_json::json!({"unit": "seconds", "budget": 2_584.8, "spent": 13_500.0, "remaining": 2_584.8 - 13_500.0})
+    );
     // 99.48 %: below 99.9 %, not below 99 %: 10 % of 5,000 EUR. Compliance 90 % is not
     // below 90 %: nothing.
     assert_eq!(
@@ -328,4 +332,47 @@ fn periods_of_every_form() {
         .span(&tz, Timestamp::UNIX_EPOCH);
     assert_eq!(span.from, t("2026-11-01T04:00:00Z"));
     assert_eq!(span.to, t("2026-12-01T05:00:00Z"));
+}
+
+#[test]
+fn a_request_based_objective_counts_good_over_valid() {
+    let files = [SourceFile {
+        path: "a.yaml".into(),
+        text: "kind: service\nid: api\nname: API\n---\nkind: agreement\ntype: sla\nid: api\nobjectives:\n  - {id: api-success, metric: availability, service: api, target: 99%, measure: requests}\n".into(),
+    }];
+    let cfg = load(&files, &|p: &str| Err(format!("no {p}")))
+        .unwrap()
+        .config;
+    let requests = |id: &str, from: &str, good: u64, valid: u64| crate::availability::Requests {
+        id: id.into(),
+        service: "api".into(),
+        from: t(from),
+        to: t(from)
+            .checked_add(jiff::SignedDuration::from_mins(5))
+            .unwrap(),
+        good,
+        valid,
+    };
+    let records = ServiceRecords {
+        requests: vec![
+            requests("r1", "2026-11-10T10:00:00Z", 990, 1000),
+            requests("r2", "2026-11-10T10:05:00Z", 1000, 1000),
+            requests("r3", "2026-12-01T00:00:00Z", 0, 1000),
+        ],
+        ..ServiceRecords::default()
+    };
+    let r = json(&report(
+        &cfg,
+        &[],
+        &records,
+        &"2026-11".parse().unwrap(),
+        t("2026-12-01T00:00:00Z"),
+    ));
+    assert_eq!(
+        r["agreements"][0]["objectives"][0],
+        serde_json::json!({"id": "api-success", "metric": "availability", "service": "api", "measure": "requests",
+            "availability": 0.995, "downtime_seconds": null, "eligible_seconds": null,
+            "good_requests": 1990, "valid_requests": 2000, "target": 0.99, "achieved": true,
+            "error_budget": {"unit": "requests", "budget": 20.0, "spent": 10.0, "remaining": 10.0}})
+    );
 }

@@ -176,8 +176,7 @@ async fn build<S: Store>(
     let mut records = ServiceRecords::default();
     for body in app.store.service_records(from, to).await? {
         match serde_json::from_str::<ServiceRecord>(&body) {
-            Ok(ServiceRecord::Outage(o)) => records.outages.push(o),
-            Ok(ServiceRecord::Maintenance(m)) => records.maintenance.push(m),
+            Ok(record) => records.push(record),
             Err(e) => return Err(ApiError::Internal(format!("a stored record: {e}"))),
         }
     }

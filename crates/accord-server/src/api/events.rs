@@ -125,16 +125,16 @@ fn parse_item(index: usize, item: serde_json::Value) -> Result<Item, FieldError>
     if let Some((_, why)) = NOT_HERE.iter().find(|(k, _)| *k == kind) {
         return Err(item_error(index, "type", *why));
     }
-    if kind == "outage" || kind == "maintenance" {
+    if ["outage", "maintenance", "requests"].contains(&kind.as_str()) {
         // The record's own type, without its tag, so a bad field is named by its path.
         let mut item = item;
         if let Some(fields) = item.as_object_mut() {
             fields.remove("type");
         }
-        let record = if kind == "outage" {
-            serde_path_to_error::deserialize(item).map(ServiceRecord::Outage)
-        } else {
-            serde_path_to_error::deserialize(item).map(ServiceRecord::Maintenance)
+        let record = match kind.as_str() {
+            "outage" => serde_path_to_error::deserialize(item).map(ServiceRecord::Outage),
+            "maintenance" => serde_path_to_error::deserialize(item).map(ServiceRecord::Maintenance),
+            _ => serde_path_to_error::deserialize(item).map(ServiceRecord::Requests),
         }
         .map_err(|e| path_error(index, &kind, e))?;
         if let Err((field, why)) = record.check() {

@@ -19,6 +19,10 @@ kind: service
 id: email
 name: E-mail
 ---
+kind: service
+id: api
+name: API
+---
 kind: agreement
 type: sla
 id: acme-email
@@ -40,6 +44,7 @@ level: customer
 fee: {amount: 1000, currency: EUR, per: month}
 objectives:
   - {id: uptime, metric: availability, service: email, target: 99%}
+  - {id: api-success, metric: availability, service: api, target: 99%, measure: requests}
 credits:
   - objective: uptime
     tiers: [{below: 99.99%, credit: 5%}]
@@ -51,7 +56,8 @@ fn batch() -> Value {
         {"id": "o1", "type": "outage", "service": "email", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T11:30:00Z"},
         {"id": "e2", "ticket": "T-1", "at": "2026-11-02T10:12:00Z", "type": "agent_replied"},
         {"id": "m1", "type": "maintenance", "service": "email", "from": "2026-11-15T02:00:00Z", "to": "2026-11-15T04:00:00Z"},
-        {"id": "o4", "type": "outage", "service": "email", "from": "2026-11-15T03:00:00Z", "to": "2026-11-15T05:00:00Z"},
+                {"id": "o4", "type": "outage", "service": "email", "from": "2026-11-15T03:00:00Z", "to": "2026-11-15T05:00:00Z"},
+        {"id": "r1", "type": "requests", "service": "api", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T10:05:00Z", "good": 980, "valid": 1000},
     ])
 }
 
@@ -77,12 +83,12 @@ async fn records_probes_report_and_credits() {
     assert_eq!(first.status(), 202);
     assert_eq!(
         first.json::<Value>().await.unwrap(),
-        json!({"accepted": 5, "duplicates": 0})
+        json!({"accepted": 6, "duplicates": 0})
     );
     let again = app.post_json("/v1/events", &app.admin, batch()).await;
     assert_eq!(
         again.json::<Value>().await.unwrap(),
-        json!({"accepted": 0, "duplicates": 5})
+        json!({"accepted": 0, "duplicates": 6})
     );
     // A changed record is a conflict named by its item; nothing of the batch is kept.
     let changed = json!([
@@ -99,8 +105,14 @@ async fn records_probes_report_and_credits() {
     );
     problem(app.get("/v1/tickets/T-9", &app.admin).await, 404).await;
     // A bad record is named by index and field.
-    let bad = json!([{"id": "o5", "type": "outage", "service": "email", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T09:00:00Z"}]);
+    let bad = json!([
+        {"id": "o5", "type": "outage", "service": "email", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T09:00:00Z"},
+        {"id": "r5", "type": "requests", "service": "api", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T10:05:00Z", "good": 11, "valid": 10},
+        {"id": "r6", "type": "requests", "service": "api", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T10:05:00Z", "good": -1, "valid": 10},
+    ]);
     let body = problem(app.post_json("/v1/events", &app.admin, bad).await, 422).await;
+    assert_eq!(body["errors"][1]["field"], "good");
+    assert_eq!(body["errors"][2]["field"], "good");
     assert_eq!(
         (
             body["errors"][0]["index"].as_u64(),
@@ -199,6 +211,17 @@ async fn records_probes_report_and_credits() {
     assert_eq!(globex["objectives"][0]["downtime_seconds"], 18_000.0);
     assert_eq!(globex["objectives"][0]["eligible_seconds"], 2_592_000);
     assert_eq!(globex["objectives"][0]["achieved"], true);
+    // By requests: 980 good of 1,000 valid, below 99 %.
+    let api = &globex["objectives"][1];
+    assert_eq!(
+        (
+            &api["availability"],
+            &api["good_requests"],
+            &api["valid_requests"],
+            &api["achieved"]
+        ),
+        (&json!(0.98), &json!(980), &json!(1000), &json!(false))
+    );
 
     let csv = app
         .get(
