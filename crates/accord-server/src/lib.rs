@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod burn;
 pub mod email;
 pub mod error;
 pub mod extract;
@@ -98,13 +99,20 @@ impl<S: Store> AppState<S> {
         &self,
         settings: notify::DeliverySettings,
     ) -> Vec<tokio::task::JoinHandle<()>> {
-        notify::start(
+        let mut tasks = notify::start(
             self.store.clone(),
             self.config.clone(),
             self.pending.clone(),
             self.wake.clone(),
             settings,
-        )
+        );
+        tasks.push(burn::start(
+            self.store.clone(),
+            self.config.clone(),
+            self.wake.clone(),
+            self.probe_failures,
+        ));
+        tasks
     }
 }
 

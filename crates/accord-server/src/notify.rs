@@ -64,6 +64,9 @@ impl Default for DeliverySettings {
 pub struct Wake {
     pub clocks_changed: Arc<Notify>,
     pub messages_queued: Arc<Notify>,
+    /// Outage, maintenance or request records (or probes) came in: burn rates may have
+    /// changed.
+    pub records_changed: Arc<Notify>,
 }
 
 /// The notices of one ticket's clocks: every milestone not yet announced (the store
@@ -434,7 +437,7 @@ fn breach_case(
 }
 
 /// The message with `id`, `type` and `at` first (the order DESIGN 4.3 shows), then the rest.
-fn ordered(body: Value) -> String {
+pub(crate) fn ordered(body: Value) -> String {
     let Value::Object(mut map) = body else {
         return body.to_string();
     };
@@ -449,8 +452,14 @@ fn ordered(body: Value) -> String {
 }
 
 /// Quiet hours hold warnings (and burn-rate alerts) to a channel until its calendar opens.
-fn held_until(config: &Config, target: &str, kind: &str, now: Timestamp) -> Timestamp {
-    if kind != "clock.warning" && kind != "budget.burn_rate" {
+pub(crate) fn held_until(config: &Config, target: &str, kind: &str, now: Timestamp) -> Timestamp {
+    if ![
+        "clock.warning",
+        "budget.burn_rate",
+        "budget.burn_rate_reset",
+    ]
+    .contains(&kind)
+    {
         return now;
     }
     channel(config, target)
@@ -582,6 +591,15 @@ pub fn what(body: &Value) -> String {
             "breach case waiting on step {}",
             body["step"].as_str().unwrap_or("?").replace('_', " ")
         ),
+        Some("budget.burn_rate") => format!(
+            "error budget burning at {:.1}× the sustainable rate ({} alert)",
+            body["burn_long"].as_f64().unwrap_or(0.0),
+            body["alert"].as_str().unwrap_or("?")
+        ),
+        Some("budget.burn_rate_reset") => format!(
+            "burn-rate alert {} reset",
+            body["alert"].as_str().unwrap_or("?")
+        ),
         Some(other) => other.to_owned(),
         None => "notice".into(),
     }
@@ -590,6 +608,16 @@ pub fn what(body: &Value) -> String {
 /// A one-line summary (chat channels, e-mail).
 pub fn summary(body: &Value) -> String {
     let s = |k: &str| body[k].as_str().unwrap_or("?").to_owned();
+    if body["ticket"].is_null() {
+        // Not a ticket's fact: a service's (burn-rate alerts).
+        return format!(
+            "Service {} ({} of {}): {}",
+            s("service"),
+            s("objective"),
+            s("agreement"),
+            what(body)
+        );
+    }
     format!(
         "Ticket {} ({}): {} — {} {} of {}",
         s("ticket"),

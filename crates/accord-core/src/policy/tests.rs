@@ -83,7 +83,7 @@ fn typical_mistakes_are_reported_word_for_word() {
     let cases: &[(&str, &str)] = &[
         (
             "kind: agreement\ntype: sla\nid: a\nobjectives:\n  - id: o\n    metric: first_response\n    targt: 30m\n",
-            "sla.yaml:7:5: objectives[0].targt: unknown field `targt`, expected one of id, metric, when, target, internal_target, warn_at, notify, pause_when, compliance, escalate, reopen, calendar, public, service, exclude, maintenance_notice; did you mean `target`?",
+            "sla.yaml:7:5: objectives[0].targt: unknown field `targt`, expected one of id, metric, when, target, internal_target, warn_at, notify, pause_when, compliance, escalate, reopen, calendar, public, service, exclude, maintenance_notice, measure; did you mean `target`?",
         ),
         (
             "kind: agreement\ntype: sla\nid: a\nobjectives:\n  - id: o\n    metric: first_responce\n    target: 30m\n",

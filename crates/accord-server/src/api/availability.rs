@@ -124,6 +124,7 @@ pub async fn post_probes<S: Store>(
     // In time order per service (a batch from several probes may interleave).
     probes.sort_by_key(|p| p.at);
     let outcome = app.store.record_probes(probes, app.probe_failures).await?;
+    app.wake.records_changed.notify_one();
     Ok((
         StatusCode::ACCEPTED,
         Json(ProbeAnswer {

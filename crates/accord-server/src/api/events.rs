@@ -266,8 +266,12 @@ async fn ingest_checked<S: Store>(
             })
         })
         .collect::<Result<Vec<_>, accord_store::StoreError>>()?;
+    let has_records = !records.is_empty();
     let records = records.iter().map(StoredRecord::from_record).collect();
     let outcome = app.store.ingest(stored, records).await?;
+    if has_records {
+        app.wake.records_changed.notify_one();
+    }
     metrics::counter!("accord_events_accepted_total").increment(outcome.accepted as u64);
     // Acknowledged once durable; the clocks follow at once, in the background.
     app.pending.derive(outcome.tickets);

@@ -140,7 +140,7 @@ async fn a_failed_apply_changes_nothing_and_names_every_mistake() {
     let body = problem(app.apply_raw(&refs, "").await, 422).await;
     assert_eq!(
         body["detail"],
-        "the configuration has a mistake: zz-broken.yaml:6:33: objectives[0].targt: unknown field `targt`, expected one of id, metric, when, target, internal_target, warn_at, notify, pause_when, compliance, escalate, reopen, calendar, public, service, exclude, maintenance_notice; did you mean `target`?"
+        "the configuration has a mistake: zz-broken.yaml:6:33: objectives[0].targt: unknown field `targt`, expected one of id, metric, when, target, internal_target, warn_at, notify, pause_when, compliance, escalate, reopen, calendar, public, service, exclude, maintenance_notice, measure; did you mean `target`?"
     );
     assert_eq!(body["errors"][0]["file"], "zz-broken.yaml");
     assert_eq!(body["errors"][0]["line"], 6);

@@ -5,6 +5,7 @@
 
 mod auth;
 mod availability;
+mod burn;
 mod cases;
 mod config;
 mod email;
