@@ -153,3 +153,84 @@ fn send(
     bar.finish_and_clear();
     Ok((accepted, duplicates, refused))
 }
+
+#[derive(Debug, clap::Args)]
+pub struct OpensloArgs {
+    /// The OpenSLO v1 file (Service, SLI and SLO objects).
+    pub file: PathBuf,
+    /// Write the objectives as SLA-as-code YAML to this file instead of adding them to
+    /// the server's configuration.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `accord import openslo`: the SLOs as objectives, written to `--out` or added to the
+/// server's configuration as `openslo/<file name>.yaml` (importing the file again
+/// replaces that file, so it changes nothing when the OpenSLO file did not change).
+pub fn openslo(args: &OpensloArgs, mut out: impl Write, mut err: impl Write) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let shown = args.file.display().to_string();
+    let converted = match accord_core::policy::openslo::convert(&shown, &text) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in &errors {
+                writeln!(err, "error: {e}")?;
+            }
+            anyhow::bail!(
+                "nothing imported: {} has {} parts Accord cannot express",
+                shown,
+                errors.len()
+            );
+        }
+    };
+    for w in &converted.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let summary = format!(
+        "{} objective{} ({})",
+        converted.objectives.len(),
+        if converted.objectives.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        converted.objectives.join(", "),
+    );
+    if let Some(path) = &args.out {
+        std::fs::write(path, &converted.yaml)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writeln!(out, "wrote {summary} to {}", path.display())?;
+        return Ok(());
+    }
+    let stem = args
+        .file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("openslo");
+    let target = format!("openslo/{stem}.yaml");
+    let client = crate::client::Client::new(&args.server)?;
+    let current = client.send(reqwest::Method::GET, "/v1/config", None)?;
+    let mut files: Vec<serde_json::Value> = current
+        .get("files")
+        .and_then(serde_json::Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f.get("path").and_then(serde_json::Value::as_str) != Some(target.as_str()))
+        .collect();
+    files.push(serde_json::json!({"path": target, "text": converted.yaml}));
+    let outcome = client.send(
+        reqwest::Method::PUT,
+        "/v1/config",
+        Some(serde_json::json!({ "files": files })),
+    )?;
+    let changes = outcome
+        .get("changes")
+        .and_then(serde_json::Value::as_array)
+        .map_or(0, Vec::len);
+    writeln!(out, "imported {summary} as {target}: {changes} changes")?;
+    Ok(())
+}

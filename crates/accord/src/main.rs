@@ -231,6 +231,10 @@ enum ImportWhat {
     /// Ticket history from a help-desk export (Jira, Zendesk) or a generic CSV: to a
     /// server, or with --out to a JSON-lines file. Bad rows are reported and skipped.
     Tickets(import_cmd::TicketsArgs),
+    /// OpenSLO v1 SLOs as availability objectives: added to the server's configuration,
+    /// or with --out written as SLA-as-code YAML. What Accord cannot express is refused,
+    /// naming the field.
+    Openslo(import_cmd::OpensloArgs),
 }
 
 fn calendar_command(action: CalendarAction) -> anyhow::Result<()> {
@@ -302,6 +306,9 @@ fn main() -> ExitCode {
         Command::Import {
             what: ImportWhat::Tickets(args),
         } => import_cmd::tickets(&args, std::io::stdout().lock(), std::io::stderr().lock()),
+        Command::Import {
+            what: ImportWhat::Openslo(args),
+        } => import_cmd::openslo(&args, std::io::stdout().lock(), std::io::stderr().lock()),
         Command::Replay { config, events, at } => {
             let at = at.unwrap_or_else(accord_server::wall_clock::now);
             replay::run(

@@ -691,6 +691,85 @@ fn report_offline_gives_compliance_availability_and_credits() {
     assert!(bad.stdout.is_empty());
 }
 
+#[test]
+fn openslo_imports_offline_and_to_the_server_and_refuses_what_it_cannot_express() {
+    let openslo =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../accord-core/tests/fixtures/openslo.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("objectives.yaml");
+    let offline = accord()
+        .args(["import", "openslo"])
+        .arg(&openslo)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(offline.status.success(), "{}", stderr(&offline));
+    assert!(stdout(&offline).starts_with("wrote 2 objectives (checkout-success, checkout-uptime)"));
+    assert!(stderr(&offline).contains("spec.alertPolicies: alert policies are not imported"));
+    // What it wrote validates with the examples' catalogue.
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::copy(&out, config.join("openslo.yaml")).unwrap();
+    let validated = accord().args(["validate"]).arg(&config).output().unwrap();
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        stdout(&validated),
+        stderr(&validated)
+    );
+
+    // To a server: added to its configuration; importing again changes nothing.
+    let data = tempfile::tempdir().unwrap();
+    let server = serve(data.path(), "serve");
+    let admin = server.admin.clone().unwrap();
+    let run_with = |args: &[&str]| -> Output {
+        accord()
+            .args(args)
+            .args(["--server", &server.url, "--token", &admin])
+            .output()
+            .unwrap()
+    };
+    let applied = run_with(&["apply", examples_dir().to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let imported = run_with(&["import", "openslo", openslo.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(
+        stdout(&imported).ends_with("as openslo/openslo.yaml: 2 changes\n"),
+        "{}",
+        stdout(&imported)
+    );
+    let agreements = http_get(&format!("{}/v1/agreements", server.url), Some(&admin));
+    assert!(agreements.contains("openslo-checkout"), "{agreements}");
+    let again = run_with(&["import", "openslo", openslo.to_str().unwrap()]);
+    assert!(
+        stdout(&again).ends_with(": 0 changes\n"),
+        "{}",
+        stdout(&again)
+    );
+
+    // A threshold SLO is refused with its place; nothing changes on the server.
+    let bad = dir.path().join("latency.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: latency\nspec:\n  service: checkout\n  indicator:\n    spec:\n      thresholdMetric:\n        metricSource: {type: Prometheus}\n  budgetingMethod: Occurrences\n  objectives:\n    - {op: lte, value: 200, target: 0.99}\n",
+    )
+    .unwrap();
+    let refused = run_with(&["import", "openslo", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
+    assert!(
+        err.contains(&format!(
+            "{}:10:9: indicator.spec.thresholdMetric",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("spec.objectives[0].op"), "{err}");
+    let agreements_after = http_get(&format!("{}/v1/agreements", server.url), Some(&admin));
+    assert!(!agreements_after.contains("latency"));
+}
+
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")

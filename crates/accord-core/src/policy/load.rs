@@ -192,7 +192,7 @@ struct DocHead {
 pub(crate) struct Document {
     pub(crate) masked: String,
     pub(crate) as_list_item: bool,
-    first_line: usize,
+    pub(crate) first_line: usize,
 }
 
 fn mask(lines: &[&str], first: usize, last: usize) -> String {
@@ -272,7 +272,10 @@ pub(crate) fn split_documents(text: &str, file: &str) -> Result<Vec<Document>, D
 }
 
 /// Deserializes one document, tracking the key path for errors.
-fn parse_typed<T: DeserializeOwned>(doc: &Document, file: &str) -> Result<T, Diagnostic> {
+pub(crate) fn parse_typed<T: DeserializeOwned>(
+    doc: &Document,
+    file: &str,
+) -> Result<T, Diagnostic> {
     let mut path = String::new();
     let result = if doc.as_list_item {
         serde_saphyr::with_deserializer_from_str(&doc.masked, |de| {

@@ -4,6 +4,7 @@
 mod diff;
 pub(crate) mod load;
 mod model;
+pub mod openslo;
 mod select;
 mod units;
 
