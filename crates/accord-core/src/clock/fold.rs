@@ -648,17 +648,56 @@ impl<'c> Ticket<'c> {
                 }
             }
             EventType::Updated => {
+                const HANDED: [AgreementType; 2] = [AgreementType::Ola, AgreementType::Uc];
+                const METRICS: [Metric; 3] = [
+                    Metric::FirstResponse,
+                    Metric::PeriodicUpdate,
+                    Metric::Resolution,
+                ];
+                let carries_facts = [
+                    &e.customer,
+                    &e.service,
+                    &e.priority,
+                    &e.team,
+                    &e.assignee,
+                    &e.supplier,
+                ]
+                .iter()
+                .any(|f| f.is_some())
+                    || e.tags.is_some()
+                    || e.fields.is_some();
+                if !carries_facts {
+                    // A status change: no agreement starts or stops covering the ticket.
+                    self.absorb(e, t);
+                    self.reconsider(t);
+                    return;
+                }
+                // Which OLA and UC agreements covered the ticket before the change.
+                let mut before = [[None; 3]; 2];
+                for (i, ty) in HANDED.into_iter().enumerate() {
+                    for (j, metric) in METRICS.into_iter().enumerate() {
+                        before[i][j] = self.select(ty, metric, t, None).map(|c| c.agreement);
+                    }
+                }
                 self.absorb(e, t);
                 self.reconsider(t);
-                // A change can bring the ticket under an OLA (assigned to the team) or a
-                // UC (its supplier named): their clocks start now.
-                for ty in [AgreementType::Ola, AgreementType::Uc] {
-                    for metric in [
-                        Metric::FirstResponse,
-                        Metric::PeriodicUpdate,
-                        Metric::Resolution,
-                    ] {
-                        self.start(ty, metric, t);
+                // A change that brings the ticket under an OLA (assigned to the team) or a
+                // UC (its supplier named) starts their clocks now; a change while it
+                // stays under one (a status, a tag) starts nothing.
+                for (i, ty) in HANDED.into_iter().enumerate() {
+                    for (j, metric) in METRICS.into_iter().enumerate() {
+                        if self.open_clock(ty, metric).is_some() {
+                            continue;
+                        }
+                        let after = self.select(ty, metric, t, None).map(|c| c.agreement);
+                        let newly = match (before[i][j], after) {
+                            (_, None) => false,
+                            (None, Some(_)) => true,
+                            (Some(b), Some(a)) => !std::ptr::eq(b, a),
+                        };
+                        if newly {
+                            self.start(ty, metric, t);
+                        }
                     }
                 }
             }

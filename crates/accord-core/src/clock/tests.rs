@@ -559,6 +559,29 @@ fn ola_clocks_run_while_the_team_has_the_ticket() {
     );
 }
 
+/// An OLA clock starts when the ticket comes to the team, not again at every later
+/// change while the team has it (a status change, a tag after the resolution).
+#[test]
+fn updates_while_the_team_keeps_the_ticket_start_no_new_ola_cycle() {
+    let cfg = config(STD);
+    let clocks = fold(
+        &cfg,
+        &[
+            r#"{"type":"created","at":"2026-11-02T09:00","priority":"P2","team":"network"}"#,
+            r#"{"type":"updated","at":"2026-11-02T10:00","status":"pending"}"#,
+            r#"{"type":"resolved","at":"2026-11-02T11:00"}"#,
+            r#"{"type":"updated","at":"2026-11-02T12:00","tags":["vpn"]}"#,
+        ],
+        "2026-11-02T16:00",
+    );
+    let ola: Vec<(u32, ClockState, i64)> = clocks
+        .iter()
+        .filter(|c| c.agreement == "net-ola")
+        .map(|c| (c.cycle, c.state, c.elapsed_seconds))
+        .collect();
+    assert_eq!(ola, [(1, ClockState::Met, 2 * H)]);
+}
+
 #[test]
 fn uc_clocks_count_only_the_wait_on_the_supplier() {
     let cfg = config(STD);
