@@ -10,6 +10,7 @@
 pub mod availability;
 pub mod calendar;
 pub mod clock;
+pub mod experience;
 pub mod id;
 pub mod policy;
 pub mod report;

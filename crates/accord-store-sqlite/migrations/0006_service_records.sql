@@ -1,10 +1,10 @@
--- Outage, maintenance and request-count records (DESIGN 4.1, docs/decisions.md), each id once; the body is the record as
+-- Outage, maintenance, request-count and survey records (DESIGN 4.1, docs/decisions.md), each id once; the body is the record as
 -- canonical JSON. Probe state per service turns consecutive failed probes into an
 -- outage (DESIGN 3.3, docs/decisions.md).
 CREATE TABLE service_records (
     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
     id       TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL CHECK (kind IN ('outage', 'maintenance', 'requests')),
+    kind TEXT NOT NULL CHECK (kind IN ('outage', 'maintenance', 'requests', 'survey')),
     service  TEXT NOT NULL,
     from_at  INTEGER NOT NULL,
     to_at    INTEGER NOT NULL,

@@ -13,9 +13,9 @@ use accord_core::clock::{self, ClockResult, ClockState, Event};
 
 use crate::config::{ConfigDir, load_dir};
 
-/// Record types that share the event stream but are not ticket events, and are not read
-/// yet (surveys: issue 8; probes go to a server, which turns them into outages).
-const OTHER_RECORDS: [&str; 2] = ["survey", "probe"];
+/// Record types that share the event stream but are not read offline (probes go to a
+/// server, which turns them into outages).
+const OTHER_RECORDS: [&str; 1] = ["probe"];
 
 /// One line of output, in the documented key order.
 #[derive(Serialize)]
@@ -120,7 +120,7 @@ pub fn read_stream(paths: &[PathBuf]) -> anyhow::Result<Stream> {
                         .unwrap_or_default()
                         .to_owned();
                     let kind = kind.as_str();
-                    if ["outage", "maintenance", "requests"].contains(&kind) {
+                    if ["outage", "maintenance", "requests", "survey"].contains(&kind) {
                         let parsed: ServiceRecord = serde_json::from_value(record)
                             .map_err(|e| anyhow::anyhow!("{place}: {kind}: {e}"))?;
                         if let Err((field, why)) = parsed.check() {

@@ -25,15 +25,22 @@ pub enum Format {
     CreditNotes,
 }
 
+/// Service records, and the surveys still to be given their tickets' facts.
+#[derive(Default)]
+pub struct Records {
+    pub records: ServiceRecords,
+    pub surveys_pending: Vec<accord_core::experience::Survey>,
+}
+
 /// Service records each id once: the first by arrival; a later one with other content is
 /// set aside with a warning (as a conflicting ticket event is).
 pub fn service_records(
     records: Vec<(ServiceRecord, Place)>,
     paths: &[PathBuf],
     mut warn: impl Write,
-) -> anyhow::Result<ServiceRecords> {
+) -> anyhow::Result<Records> {
     let mut seen: HashMap<String, ServiceRecord> = HashMap::new();
-    let mut out = ServiceRecords::default();
+    let mut out = Records::default();
     for (record, place) in records {
         if let Some(first) = seen.get(record.id()) {
             if *first != record {
@@ -48,7 +55,7 @@ pub fn service_records(
             continue;
         }
         seen.insert(record.id().to_owned(), record.clone());
-        out.push(record);
+        out.surveys_pending.extend(out.records.push(record));
     }
     Ok(out)
 }
@@ -73,7 +80,19 @@ pub fn run(
         let path = events[place.file].display();
         writeln!(warn, "warning: {path}:{}: {conflict}", place.line)?;
     }
-    let records = service_records(stream.records, events, &mut warn)?;
+    let Records {
+        mut records,
+        surveys_pending,
+    } = service_records(stream.records, events, &mut warn)?;
+    // A survey counts for the objective its ticket's facts select at its instant.
+    for survey in surveys_pending {
+        let ticket_events: Vec<clock::Event> = prepared
+            .ticket(&survey.ticket)
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default();
+        let (facts, _) = clock::ticket_facts(&ticket_events, survey.at);
+        records.surveys.push((survey, facts));
+    }
     let at = at.unwrap_or_else(|| {
         report::evaluation_instant(&config, &period, accord_server::wall_clock::now())
     });
@@ -106,6 +125,8 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
                 "eligible_seconds",
                 "good_requests",
                 "valid_requests",
+                "responses",
+                "good_answers",
             ])?;
             let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
             fn count<T: ToString>(v: Option<T>) -> String {
@@ -129,6 +150,8 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
                             String::new(),
                             String::new(),
                             String::new(),
+                            String::new(),
+                            String::new(),
                         ],
                         ObjectiveReport::Availability(v) => [
                             a.id.clone(),
@@ -144,6 +167,25 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
                             count(v.eligible_seconds),
                             count(v.good_requests),
                             count(v.valid_requests),
+                            String::new(),
+                            String::new(),
+                        ],
+                        ObjectiveReport::Experience(e) => [
+                            a.id.clone(),
+                            customer.clone(),
+                            e.id.clone(),
+                            e.metric.into(),
+                            String::new(),
+                            String::new(),
+                            text(e.score),
+                            e.target.to_string(),
+                            e.achieved.map(|b| b.to_string()).unwrap_or_default(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            e.responses.to_string(),
+                            e.good.to_string(),
                         ],
                     };
                     w.write_record(&row)?;

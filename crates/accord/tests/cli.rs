@@ -603,7 +603,8 @@ fn report_offline_gives_compliance_availability_and_credits() {
         concat!(
             r#"{"id":"e1","ticket":"T-1","at":"2026-11-02T10:00:00Z","type":"created","customer":"acme","service":"email","priority":"critical","status":"open"}"#, "\n",
             r#"{"id":"e2","ticket":"T-1","at":"2026-11-02T10:12:00Z","type":"agent_replied","public":true}"#, "\n",
-            r#"{"id":"o1","type":"outage","service":"email","from":"2026-11-10T10:00:00Z","to":"2026-11-10T11:30:00Z"}"#, "\n",
+                        r#"{"id":"o1","type":"outage","service":"email","from":"2026-11-10T10:00:00Z","to":"2026-11-10T11:30:00Z"}"#, "\n",
+            r#"{"id":"v1","type":"survey","ticket":"T-1","at":"2026-11-03T09:00:00Z","csat":2,"comment":"slow"}"#, "\n",
             r#"{"id":"o2","type":"outage","service":"email","from":"2026-11-10T11:00:00Z","to":"2026-11-10T12:00:00Z","impact":0.5}"#, "\n",
             r#"{"id":"o3","type":"outage","service":"email","from":"2026-10-31T22:00:00Z","to":"2026-11-01T06:00:00Z"}"#, "\n",
             r#"{"id":"m1","type":"maintenance","service":"email","from":"2026-11-15T02:00:00Z","to":"2026-11-15T04:00:00Z","announced_at":"2026-11-08T09:00:00Z"}"#, "\n",
@@ -664,6 +665,26 @@ fn report_offline_gives_compliance_availability_and_credits() {
         "customer,agreement,objective,from,to,rate,amount,currency\n\
          acme,acme-email,email-uptime,2026-11-01,2026-11-30,0.25,750.00,USD\n"
     );
+
+    // The survey of Acme's ticket counts for Acme's CSAT objective (acme-gold: the
+    // e-mail agreement has none), and it is a bad answer.
+    let gold = json["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "acme-gold")
+        .unwrap();
+    let satisfaction = gold["objectives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["metric"] == "csat")
+        .unwrap();
+    assert_eq!(
+        (&satisfaction["responses"], &satisfaction["good"]),
+        (&serde_json::json!(1), &serde_json::json!(0))
+    );
+    assert_eq!(satisfaction["achieved"], false);
 
     // A bad record names its line and field; nothing is printed.
     std::fs::write(

@@ -72,6 +72,9 @@ pub enum ServiceRecord {
     Outage(Outage),
     Maintenance(Maintenance),
     Requests(Requests),
+    /// A survey answer about a ticket (kept with the service records: it is not a
+    /// ticket event and changes no clock).
+    Survey(crate::experience::Survey),
 }
 
 impl ServiceRecord {
@@ -80,6 +83,7 @@ impl ServiceRecord {
             ServiceRecord::Outage(o) => &o.id,
             ServiceRecord::Maintenance(m) => &m.id,
             ServiceRecord::Requests(r) => &r.id,
+            ServiceRecord::Survey(s) => &s.id,
         }
     }
 
@@ -89,6 +93,7 @@ impl ServiceRecord {
             ServiceRecord::Outage(_) => "outage",
             ServiceRecord::Maintenance(_) => "maintenance",
             ServiceRecord::Requests(_) => "requests",
+            ServiceRecord::Survey(_) => "survey",
         }
     }
 
@@ -97,6 +102,7 @@ impl ServiceRecord {
             ServiceRecord::Outage(o) => &o.service,
             ServiceRecord::Maintenance(m) => &m.service,
             ServiceRecord::Requests(r) => &r.service,
+            ServiceRecord::Survey(_) => "",
         }
     }
 
@@ -106,11 +112,22 @@ impl ServiceRecord {
             ServiceRecord::Outage(o) => (o.from, o.to),
             ServiceRecord::Maintenance(m) => (m.from, m.to),
             ServiceRecord::Requests(r) => (r.from, r.to),
+            ServiceRecord::Survey(s) => (
+                s.at,
+                s.at.checked_add(jiff::SignedDuration::from_secs(1))
+                    .unwrap_or(s.at),
+            ),
         }
     }
 
     /// What is wrong with a record that parsed: the field and why.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if let ServiceRecord::Survey(s) = self {
+            if s.id.trim().is_empty() {
+                return Err(("id", "must not be empty".into()));
+            }
+            return s.check();
+        }
         let (id, service) = (self.id(), self.service());
         let (from, to) = self.span();
         if let ServiceRecord::Requests(r) = self

@@ -14,7 +14,10 @@ use serde::Serialize;
 use crate::availability::{self, Fraction, Maintenance, Outage, Requests, Rules, ServiceRecord};
 use crate::calendar::Calendar;
 use crate::clock::{ClockResult, ClockState};
-use crate::policy::{Agreement, Config, FeePer, Measure, Metric, ObjectiveDoc, Percent, Target};
+use crate::experience::{self, Survey};
+use crate::policy::{
+    Agreement, Config, FeePer, Measure, Metric, ObjectiveDoc, Percent, Target, TicketFacts,
+};
 pub use period::{PeriodSpec, Span};
 
 /// The whole report, in the documented shape.
@@ -41,6 +44,9 @@ pub struct AgreementReport {
     pub customer: Option<String>,
     pub objectives: Vec<ObjectiveReport>,
     pub credits: Vec<Credit>,
+    /// Every service-level objective with a result achieved, and an experience
+    /// objective missed: green SLA, unhappy customer.
+    pub watermelon: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,6 +54,30 @@ pub struct AgreementReport {
 pub enum ObjectiveReport {
     Ticket(TicketObjective),
     Availability(AvailabilityObjective),
+    Experience(ExperienceObjective),
+}
+
+/// A `csat` or `ces` objective (DESIGN 3.3).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperienceObjective {
+    pub id: String,
+    pub metric: &'static str,
+    pub responses: u64,
+    pub good: u64,
+    /// The share of good answers (for a percentage target) or the average answer.
+    pub score: Option<f64>,
+    pub target: f64,
+    pub achieved: Option<bool>,
+}
+
+impl ObjectiveReport {
+    fn achieved(&self) -> Option<bool> {
+        match self {
+            ObjectiveReport::Ticket(t) => t.achieved,
+            ObjectiveReport::Availability(a) => a.achieved,
+            ObjectiveReport::Experience(e) => e.achieved,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,15 +160,20 @@ pub struct ServiceRecords {
     pub outages: Vec<Outage>,
     pub maintenance: Vec<Maintenance>,
     pub requests: Vec<Requests>,
+    /// Survey answers, each with its ticket's facts (which decide its objective).
+    pub surveys: Vec<(Survey, TicketFacts)>,
 }
 
 impl ServiceRecords {
-    pub fn push(&mut self, record: ServiceRecord) {
+    /// Adds a record; a survey is handed back (it needs its ticket's facts first).
+    pub fn push(&mut self, record: ServiceRecord) -> Option<Survey> {
         match record {
             ServiceRecord::Outage(o) => self.outages.push(o),
             ServiceRecord::Maintenance(m) => self.maintenance.push(m),
             ServiceRecord::Requests(r) => self.requests.push(r),
+            ServiceRecord::Survey(s) => return Some(s),
         }
+        None
     }
 
     fn for_service(&self, service: &str) -> ServiceView<'_> {
@@ -234,13 +269,30 @@ pub fn report(
             by_objective: &by_objective,
             records,
         };
-        let objectives = version
+        let answers = experience::tally(config, &records.surveys, span.from, span.to);
+        let objectives: Vec<ObjectiveReport> = version
             .doc
             .objectives
             .iter()
             .zip(&version.targets)
-            .filter_map(|(o, &target)| ctx.objective(o, target, &span))
+            .filter_map(|(o, &target)| match o.metric {
+                Metric::Csat | Metric::Ces => experience_objective(
+                    o,
+                    target,
+                    answers
+                        .get(&(id, o.id.value.as_str()))
+                        .copied()
+                        .unwrap_or_default(),
+                ),
+                _ => ctx.objective(o, target, &span),
+            })
             .collect();
+        let (experience, service): (Vec<_>, Vec<_>) = objectives
+            .iter()
+            .partition(|o| matches!(o, ObjectiveReport::Experience(_)));
+        let watermelon = service.iter().any(|o| o.achieved().is_some())
+            && service.iter().all(|o| o.achieved() != Some(false))
+            && experience.iter().any(|o| o.achieved() == Some(false));
         agreements.push(AgreementReport {
             id: id.to_owned(),
             version: version.doc.version,
@@ -248,6 +300,7 @@ pub fn report(
             customer: version.doc.customer.as_ref().map(|c| c.value.clone()),
             objectives,
             credits: ctx.credits(&span, &tz),
+            watermelon,
         });
     }
     Report {
@@ -456,6 +509,46 @@ impl Context<'_> {
         }
         out
     }
+}
+
+fn experience_objective(
+    o: &ObjectiveDoc,
+    target: Target,
+    t: experience::Tally,
+) -> Option<ObjectiveReport> {
+    let responses = t.responses;
+    let (score, target, achieved) = match target {
+        Target::Percent(p) => {
+            let share = Fraction::new(i128::from(t.good), i128::from(responses));
+            (
+                share.map(Fraction::to_f64),
+                p.to_f64(),
+                share.map(|s| s.cmp_percent(p).is_ge()),
+            )
+        }
+        Target::Average(goal) => {
+            let mean = (responses > 0).then(|| t.sum as f64 / responses as f64);
+            // CSAT is a floor, effort a ceiling.
+            let achieved = mean.map(|m| {
+                if o.metric == Metric::Ces {
+                    m <= goal
+                } else {
+                    m >= goal
+                }
+            });
+            (mean, goal, achieved)
+        }
+        Target::Time(_) => return None,
+    };
+    Some(ObjectiveReport::Experience(ExperienceObjective {
+        id: o.id.value.clone(),
+        metric: o.metric.as_str(),
+        responses,
+        good: t.good,
+        score,
+        target,
+        achieved,
+    }))
 }
 
 /// The credit a result owes: the most severe tier (the lowest `below` the result falls

@@ -143,6 +143,7 @@ fn records() -> ServiceRecords {
             announced_at: None,
         }],
         requests: Vec::new(),
+        surveys: Vec::new(),
     }
 }
 
@@ -375,4 +376,76 @@ fn a_request_based_objective_counts_good_over_valid() {
             "good_requests": 1990, "valid_requests": 2000, "target": 0.99, "achieved": true,
             "error_budget": {"unit": "requests", "budget": 20.0, "spent": 10.0, "remaining": 10.0}})
     );
+}
+
+#[test]
+fn experience_beside_the_sla_and_the_watermelon_flag() {
+    let text = format!(
+        "{CONFIG}---\nkind: agreement\ntype: sla\nid: acme-xla\ncustomer: acme\nlevel: customer\nobjectives:\n  - {{id: res, metric: resolution, target: 4h, compliance: 90%}}\n  - {{id: happy, metric: csat, target: 80%}}\n  - {{id: effort, metric: ces, target: 3.0}}\n"
+    );
+    let files = [SourceFile {
+        path: "a.yaml".into(),
+        text,
+    }];
+    let cfg = load(&files, &|p: &str| Err(format!("no {p}")))
+        .unwrap()
+        .config;
+    let facts = crate::policy::TicketFacts {
+        customer: Some("acme".into()),
+        ..Default::default()
+    };
+    let survey = |n: u32, csat: Option<u8>, ces: Option<u8>| {
+        let survey = crate::experience::Survey {
+            id: format!("v{n}").into(),
+            ticket: format!("N{n}").into(),
+            at: t("2026-11-20T10:00:00Z"),
+            csat,
+            ces,
+            comment: None,
+        };
+        (survey, facts.clone())
+    };
+    let mut records = records();
+    records.surveys = vec![
+        survey(1, Some(5), Some(2)),
+        survey(2, Some(4), Some(3)),
+        survey(3, Some(3), Some(5)),
+        survey(4, Some(2), None),
+        survey(5, Some(5), None),
+    ];
+    // The clocks of acme-xla: 9 met, 1 breached (90 %, the goal).
+    let clocks: Vec<ClockResult> = clocks()
+        .into_iter()
+        .map(|mut c| {
+            c.agreement = "acme-xla".into();
+            c
+        })
+        .collect();
+    let r = json(&report(
+        &cfg,
+        &ends(&clocks),
+        &records,
+        &"2026-11".parse().unwrap(),
+        t("2026-12-01T00:00:00Z"),
+    ));
+    let xla = r["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "acme-xla")
+        .unwrap();
+    assert_eq!(xla["objectives"][0]["achieved"], true);
+    // CSAT: 3 of 5 answers are 4 or 5: 60 % < 80 %.
+    assert_eq!(
+        xla["objectives"][1],
+        serde_json::json!({"id": "happy", "metric": "csat", "responses": 5, "good": 3, "score": 0.6, "target": 0.8, "achieved": false})
+    );
+    // Effort: (2 + 3 + 5) / 3 = 3.33, above the 3.0 ceiling.
+    assert_eq!(xla["objectives"][2]["responses"], 3);
+    assert_eq!(xla["objectives"][2]["good"], 2);
+    assert_eq!(xla["objectives"][2]["score"], 10.0 / 3.0);
+    assert_eq!(xla["objectives"][2]["achieved"], false);
+    assert_eq!(xla["watermelon"], true, "SLA met, experience missed");
+    // acme-gold has no experience objective: no watermelon.
+    assert_eq!(r["agreements"][0]["watermelon"], false);
 }

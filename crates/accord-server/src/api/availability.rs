@@ -175,11 +175,28 @@ async fn build<S: Store>(
     let to = spans.iter().map(|s| s.to).max().unwrap_or(at);
 
     let mut records = ServiceRecords::default();
+    let mut surveys = Vec::new();
     for body in app.store.service_records(from, to).await? {
         match serde_json::from_str::<ServiceRecord>(&body) {
-            Ok(record) => records.push(record),
+            Ok(record) => surveys.extend(records.push(record)),
             Err(e) => return Err(ApiError::Internal(format!("a stored record: {e}"))),
         }
+    }
+    // A survey counts for the objective its ticket's facts select at its instant.
+    let tickets: Vec<String> = surveys.iter().map(|s| s.ticket.to_string()).collect();
+    let events = app.store.events_of_tickets(&tickets).await?;
+    for survey in surveys {
+        let bodies = events
+            .get(survey.ticket.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let parsed: Vec<accord_core::clock::Event> = bodies
+            .iter()
+            .filter_map(|b| serde_json::from_str(b).ok())
+            .collect();
+        let ordered = accord_core::clock::prepare(parsed).into_ticket(&survey.ticket);
+        let (facts, _) = accord_core::clock::ticket_facts(&ordered, survey.at);
+        records.surveys.push((survey, facts));
     }
     // A service down now by its probes counts as down until the evaluation instant.
     for ongoing in app.store.ongoing_outages(app.probe_failures).await? {

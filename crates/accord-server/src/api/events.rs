@@ -23,15 +23,8 @@ use crate::wall_clock;
 /// Most events (and records) in one request.
 pub const MAX_BATCH: usize = 10_000;
 
-/// Records of the stream not taken here (yet): surveys (issue 8); probe results go to
-/// `/v1/probes`.
-const NOT_HERE: [(&str, &str); 2] = [
-    (
-        "survey",
-        "survey records are not accepted by this version yet",
-    ),
-    ("probe", "probe results go to /v1/probes"),
-];
+/// Records of the stream not taken here: probe results go to `/v1/probes`.
+const NOT_HERE: [(&str, &str); 1] = [("probe", "probe results go to /v1/probes")];
 
 /// One item of a request: a ticket event or a service record.
 enum Item {
@@ -125,7 +118,7 @@ fn parse_item(index: usize, item: serde_json::Value) -> Result<Item, FieldError>
     if let Some((_, why)) = NOT_HERE.iter().find(|(k, _)| *k == kind) {
         return Err(item_error(index, "type", *why));
     }
-    if ["outage", "maintenance", "requests"].contains(&kind.as_str()) {
+    if ["outage", "maintenance", "requests", "survey"].contains(&kind.as_str()) {
         // The record's own type, without its tag, so a bad field is named by its path.
         let mut item = item;
         if let Some(fields) = item.as_object_mut() {
@@ -134,6 +127,7 @@ fn parse_item(index: usize, item: serde_json::Value) -> Result<Item, FieldError>
         let record = match kind.as_str() {
             "outage" => serde_path_to_error::deserialize(item).map(ServiceRecord::Outage),
             "maintenance" => serde_path_to_error::deserialize(item).map(ServiceRecord::Maintenance),
+            "survey" => serde_path_to_error::deserialize(item).map(ServiceRecord::Survey),
             _ => serde_path_to_error::deserialize(item).map(ServiceRecord::Requests),
         }
         .map_err(|e| path_error(index, &kind, e))?;

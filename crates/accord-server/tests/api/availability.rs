@@ -32,6 +32,7 @@ fee: {amount: 3000, currency: USD, per: month}
 objectives:
   - {id: first, metric: first_response, target: 30m, calendar: 24x7, compliance: 90%}
   - {id: uptime, metric: availability, service: email, target: 99.9%, exclude: scheduled_maintenance}
+  - {id: happy, metric: csat, target: 4.0}
 credits:
   - objective: uptime
     tiers: [{below: 99.9%, credit: 10%}, {below: 99.5%, credit: 25%}]
@@ -57,7 +58,8 @@ fn batch() -> Value {
         {"id": "e2", "ticket": "T-1", "at": "2026-11-02T10:12:00Z", "type": "agent_replied"},
         {"id": "m1", "type": "maintenance", "service": "email", "from": "2026-11-15T02:00:00Z", "to": "2026-11-15T04:00:00Z"},
                 {"id": "o4", "type": "outage", "service": "email", "from": "2026-11-15T03:00:00Z", "to": "2026-11-15T05:00:00Z"},
-        {"id": "r1", "type": "requests", "service": "api", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T10:05:00Z", "good": 980, "valid": 1000},
+                {"id": "r1", "type": "requests", "service": "api", "from": "2026-11-10T10:00:00Z", "to": "2026-11-10T10:05:00Z", "good": 980, "valid": 1000},
+        {"id": "v1", "type": "survey", "ticket": "T-1", "at": "2026-11-03T09:00:00Z", "csat": 5, "ces": 2, "comment": "quick fix"},
     ])
 }
 
@@ -83,12 +85,12 @@ async fn records_probes_report_and_credits() {
     assert_eq!(first.status(), 202);
     assert_eq!(
         first.json::<Value>().await.unwrap(),
-        json!({"accepted": 6, "duplicates": 0})
+        json!({"accepted": 7, "duplicates": 0})
     );
     let again = app.post_json("/v1/events", &app.admin, batch()).await;
     assert_eq!(
         again.json::<Value>().await.unwrap(),
-        json!({"accepted": 0, "duplicates": 6})
+        json!({"accepted": 0, "duplicates": 7})
     );
     // A changed record is a conflict named by its item; nothing of the batch is kept.
     let changed = json!([
@@ -113,6 +115,13 @@ async fn records_probes_report_and_credits() {
     let body = problem(app.post_json("/v1/events", &app.admin, bad).await, 422).await;
     assert_eq!(body["errors"][1]["field"], "good");
     assert_eq!(body["errors"][2]["field"], "good");
+    let bad_survey = json!([{"id": "v9", "type": "survey", "ticket": "T-1", "at": "2026-11-03T09:00:00Z", "csat": 6}]);
+    let survey_body = problem(
+        app.post_json("/v1/events", &app.admin, bad_survey).await,
+        422,
+    )
+    .await;
+    assert_eq!(survey_body["errors"][0]["field"], "csat");
     assert_eq!(
         (
             body["errors"][0]["index"].as_u64(),
@@ -203,6 +212,12 @@ async fn records_probes_report_and_credits() {
     assert_eq!(uptime["downtime_seconds"], 14_400.0);
     assert_eq!(uptime["eligible_seconds"], 2_592_000 - 7_200);
     assert_eq!(uptime["achieved"], false);
+    // The survey of T-1 (Acme's ticket) counts for Acme's CSAT objective.
+    assert_eq!(
+        acme["objectives"][2],
+        json!({"id": "happy", "metric": "csat", "responses": 1, "good": 1, "score": 5.0, "target": 4.0, "achieved": true})
+    );
+    assert_eq!(acme["watermelon"], false);
     // 99.44 %: below 99.5 %: 25 % of 3,000 USD.
     assert_eq!(acme["credits"][0]["rate"], 0.25);
     assert_eq!(acme["credits"][0]["amount"], 750.0);
