@@ -183,6 +183,85 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     Ok(())
 }
 
+/// `accord bench report`: one month over `tickets` generated tickets (with an outage a
+/// day per service and a survey for one ticket in five), the clocks folded first
+/// (untimed), then the report of the month timed (median of 5 runs).
+pub fn report(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Result<()> {
+    use accord_core::availability::Outage;
+    use accord_core::clock;
+    use accord_core::experience::Survey;
+    use accord_core::report::{self as period_report, ClockEnd, PeriodSpec, ServiceRecords};
+    use accord_core::synthetic::{Spec, generate};
+
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let config = accord_server::live_config::load_files(&crate::examples::files())
+        .map_err(|e| anyhow::anyhow!("the examples do not load: {}", e[0]))?
+        .config;
+    let from: jiff::Timestamp = "2026-11-01T00:00:00Z".parse()?;
+    let to: jiff::Timestamp = "2026-12-01T00:00:00Z".parse()?;
+    let at: jiff::Timestamp = "2026-12-01T00:00:00Z".parse()?;
+    let spec = Spec::examples(tickets, from, to, seed);
+    let prepared = clock::prepare(generate(&spec));
+    let clocks = clock::fold_all(&config, &prepared, at);
+
+    let mut records = ServiceRecords::default();
+    for day in 0..30 {
+        for service in ["email", "vpn", "erp", "workplace"] {
+            let start = from.as_second() + day * 86_400 + 3_600 * (day % 7);
+            records.outages.push(Outage {
+                id: format!("o-{service}-{day}").into(),
+                service: service.into(),
+                from: jiff::Timestamp::from_second(start)?,
+                to: jiff::Timestamp::from_second(start + 600)?,
+                impact: accord_core::availability::WHOLE,
+            });
+        }
+    }
+    for (n, (ticket, events)) in prepared.tickets().enumerate().filter(|(n, _)| n % 5 == 0) {
+        let events: Vec<clock::Event> = events.iter().cloned().collect();
+        let Some(last) = events.last() else { continue };
+        let survey = Survey {
+            id: format!("s-{n}").into(),
+            ticket: ticket.into(),
+            at: last.at,
+            csat: Some((n % 5 + 1) as u8),
+            ces: Some((n % 7 + 1) as u8),
+            comment: None,
+        };
+        let (facts, _) = clock::ticket_facts(&events, survey.at);
+        records.surveys.push((survey, facts));
+    }
+    let period: PeriodSpec = "2026-11".parse().map_err(|e: String| anyhow::anyhow!(e))?;
+
+    let mut seconds = Vec::new();
+    let mut objectives = 0;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let ends: Vec<ClockEnd<'_>> = clocks.iter().map(ClockEnd::from).collect();
+        let r = period_report::report(&config, &ends, &records, &period, at);
+        seconds.push(started.elapsed().as_secs_f64());
+        objectives = r
+            .agreements
+            .iter()
+            .map(|a| a.objectives.len())
+            .sum::<usize>();
+    }
+    seconds.sort_by(f64::total_cmp);
+    let median = seconds[seconds.len() / 2];
+    writeln!(
+        report,
+        "{}",
+        json!({"bench": "report.month", "ops": clocks.len(), "ns_per_op": round(median * 1e9 / clocks.len().max(1) as f64),
+               "seconds": round(median), "tickets": tickets, "clocks": clocks.len(), "surveys": records.surveys.len(),
+               "objectives": objectives, "profile": profile})
+    )?;
+    Ok(())
+}
+
 /// `accord bench ingest`: a generated history posted over HTTP in batches of 1,000 to a
 /// server on SQLite (in this process, on loopback), each batch answered once durable.
 pub fn ingest(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Result<()> {
@@ -496,6 +575,18 @@ mod tests {
         let written = std::fs::read_to_string(&out).unwrap();
         // Mon 17:00 EST = 22:00Z; Fri 16:00 + 8h = Mon 2025-11-10 16:00 EST = 21:00Z.
         assert_eq!(written, "1762207200\n1762808400\n");
+    }
+
+    #[test]
+    fn report_bench_reports_the_month() {
+        let mut out = Vec::new();
+        report(300, 5, &mut out).unwrap();
+        let line: serde_json::Value =
+            serde_json::from_str(String::from_utf8(out).unwrap().trim()).unwrap();
+        assert_eq!(line["bench"], "report.month");
+        assert!(line["clocks"].as_u64().unwrap() > 500, "{line}");
+        assert_eq!(line["surveys"], 60);
+        assert!(line["objectives"].as_u64().unwrap() > 10, "{line}");
     }
 
     #[test]

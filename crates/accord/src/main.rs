@@ -214,6 +214,15 @@ enum BenchWorkload {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The period report over a month of N generated tickets (and a month of outages and
+    /// surveys): the clocks are folded first, untimed; then the report is timed.
+    Report {
+        /// Number of tickets created in the month.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// The watcher over N running clocks on SQLite: memory per clock, CPU while nothing
     /// is due, and how late each of a sample of notices falling due is queued.
     Watch {
@@ -343,6 +352,9 @@ fn main() -> ExitCode {
             }
             BenchWorkload::Ingest { tickets, seed } => {
                 bench::ingest(tickets, seed, std::io::stdout().lock())
+            }
+            BenchWorkload::Report { tickets, seed } => {
+                bench::report(tickets, seed, std::io::stdout().lock())
             }
             BenchWorkload::Watch { clocks, sample } => {
                 bench::watch(clocks, sample, std::io::stdout().lock())
