@@ -1004,3 +1004,95 @@ fn cases_are_listed_and_worked_from_the_command_line() {
         "a refused step changes nothing"
     );
 }
+
+/// The same month, offline from the files and online from a server that received them,
+/// gives the same report, figure for figure.
+#[test]
+fn the_report_offline_and_online_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.jsonl");
+    let generated = accord()
+        .args([
+            "generate",
+            "--tickets",
+            "300",
+            "--days",
+            "10",
+            "--end",
+            "2026-10-15T00:00:00Z",
+            "--out",
+        ])
+        .arg(&history)
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let mut text = std::fs::read_to_string(&history).unwrap();
+    text.push_str(concat!(
+        r#"{"id":"o1","type":"outage","service":"email","from":"2026-10-10T10:00:00Z","to":"2026-10-10T12:30:00Z","impact":0.5}"#, "\n",
+        r#"{"id":"m1","type":"maintenance","service":"email","from":"2026-10-12T02:00:00Z","to":"2026-10-12T04:00:00Z","announced_at":"2026-10-01T09:00:00Z"}"#, "\n",
+        r#"{"id":"o2","type":"outage","service":"email","from":"2026-10-12T03:00:00Z","to":"2026-10-12T05:00:00Z"}"#, "\n",
+    ));
+    std::fs::write(&history, &text).unwrap();
+
+    let offline = accord()
+        .args(["report", "--config"])
+        .arg(examples_dir())
+        .arg("--events")
+        .arg(&history)
+        .args(["--period", "2026-10"])
+        .output()
+        .unwrap();
+    assert!(offline.status.success(), "{}", stderr(&offline));
+    let offline: serde_json::Value = serde_json::from_slice(&offline.stdout).unwrap();
+    let met: u64 = offline["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["objectives"].as_array().unwrap().iter())
+        .filter_map(|o| o["met"].as_u64())
+        .sum();
+    assert!(met > 100, "a real month: {met} clocks met");
+
+    let data = tempfile::tempdir().unwrap();
+    let server = serve(data.path(), "serve");
+    let admin = server.admin.clone().unwrap();
+    let applied = accord()
+        .args([
+            "apply",
+            examples_dir().to_str().unwrap(),
+            "--server",
+            &server.url,
+            "--token",
+            &admin,
+        ])
+        .output()
+        .unwrap();
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let items: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let answer = http_post_json(
+        &format!("{}/v1/events", server.url),
+        &admin,
+        &serde_json::to_string(&items).unwrap(),
+    );
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+
+    // The server derives the clocks in the background: ask until they are all there.
+    let mut online = serde_json::Value::Null;
+    for _ in 0..100 {
+        let response = http_get(
+            &format!("{}/v1/report?period=2026-10", server.url),
+            Some(&admin),
+        );
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{response}");
+        online = serde_json::from_str(body).unwrap();
+        if online == offline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(online, offline);
+}
