@@ -23,6 +23,9 @@ pub enum Format {
     Csv,
     /// One credit note per customer, agreement, credit entry and fee period.
     CreditNotes,
+    /// A page: per agreement a chart of results against targets, the objectives, the
+    /// credits.
+    Html,
 }
 
 /// Service records, and the surveys still to be given their tickets' facts.
@@ -194,6 +197,11 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
             w.flush()?;
         }
         Format::CreditNotes => credit_notes(report, &mut out)?,
+        Format::Html => {
+            let page = accord_server::report_html::render(report)
+                .map_err(|e| anyhow::anyhow!("cannot render the report: {e}"))?;
+            out.write_all(page.as_bytes())?;
+        }
     }
     out.flush().context("cannot write the report")?;
     Ok(())

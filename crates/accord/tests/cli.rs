@@ -686,6 +686,19 @@ fn report_offline_gives_compliance_availability_and_credits() {
     );
     assert_eq!(satisfaction["achieved"], false);
 
+    // The same as a page: the chart and the figures.
+    let page = report("html");
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(
+        page.contains("<td>99.339%</td>"),
+        "availability as a percentage"
+    );
+    assert!(
+        page.contains("<td>25%</td><td>750.00 USD</td>"),
+        "the credit owed"
+    );
+
     // A bad record names its line and field; nothing is printed.
     std::fs::write(
         &events,

@@ -143,6 +143,8 @@ pub struct ReportQuery {
     /// Evaluate as of this instant (RFC 3339). Default: now, or the period's end when
     /// that is earlier.
     pub at: Option<String>,
+    /// `json` (default) or `html` (a page with charts).
+    pub format: Option<String>,
 }
 
 /// The period report and the instant it was evaluated at.
@@ -246,7 +248,7 @@ async fn build<S: Store>(
 #[utoipa::path(get, path = "/v1/report", tag = "availability", params(ReportQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The report (see DESIGN 4 for its shape)", body = Object),
+        (status = 200, description = "The report (see DESIGN 4 for its shape); with `format=html`, a page (text/html)", body = Object),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -254,10 +256,24 @@ pub async fn get_report<S: Store>(
     State(app): State<AppState<S>>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ReportQuery>,
-) -> Result<Json<Report>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
+    let html = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("must be json or html (got {other:?})"),
+            ));
+        }
+    };
     let report = build(&app, &caller.viewer(), &query.period, query.at.as_deref()).await?;
-    Ok(Json(report))
+    if html {
+        let page = crate::report_html::render(&report).map_err(ApiError::Internal)?;
+        return Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response());
+    }
+    Ok(Json(report).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -276,6 +276,20 @@ async fn records_probes_report_and_credits() {
     assert_eq!(credits.as_array().unwrap().len(), 1);
     assert_eq!(credits[0]["customer"], "acme");
 
+    let page = app
+        .get(
+            &format!("/v1/report?period=2026-11&at={at}&format=html"),
+            &acme_token,
+        )
+        .await;
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("acme-email") && !page.contains("globex-email"),
+        "{page}"
+    );
+    assert!(page.contains("<svg"));
+
     let body = problem(app.get("/v1/report?period=2026-13", &app.admin).await, 422).await;
     assert_eq!(body["errors"][0]["field"], "period");
 }
