@@ -148,7 +148,7 @@ pub struct ReportQuery {
 }
 
 /// The period report and the instant it was evaluated at.
-async fn build<S: Store>(
+pub(super) async fn build<S: Store>(
     app: &AppState<S>,
     viewer: &Viewer,
     period: &str,

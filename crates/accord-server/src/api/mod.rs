@@ -8,6 +8,7 @@ mod customers;
 pub mod events;
 mod notifications;
 mod ops;
+mod public;
 mod tokens;
 
 use axum::Router;
@@ -103,6 +104,8 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/healthz", get(ops::healthz::<S>))
         .route("/metrics", get(ops::metrics::<S>))
         .route("/openapi.json", get(ops::openapi_json))
+        .route("/status/{customer}", get(public::status_page::<S>))
+        .route("/badge/{agreement}/{objective}", get(public::badge::<S>))
         .route(
             "/v1/tokens",
             get(tokens::list_tokens::<S>).post(tokens::create_token::<S>),

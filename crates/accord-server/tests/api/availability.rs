@@ -31,7 +31,7 @@ level: customer
 fee: {amount: 3000, currency: USD, per: month}
 objectives:
   - {id: first, metric: first_response, target: 30m, calendar: 24x7, compliance: 90%}
-  - {id: uptime, metric: availability, service: email, target: 99.9%, exclude: scheduled_maintenance}
+  - {id: uptime, metric: availability, service: email, target: 99.9%, exclude: scheduled_maintenance, public: true}
   - {id: happy, metric: csat, target: 4.0}
 credits:
   - objective: uptime
@@ -289,6 +289,41 @@ async fn records_probes_report_and_credits() {
         "{page}"
     );
     assert!(page.contains("<svg"));
+
+    // Public without a token: a badge and a status page, only for `public: true`.
+    let badge = app
+        .request(reqwest::Method::GET, "/badge/acme-email/uptime.svg", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(badge.status(), 200);
+    assert_eq!(badge.headers()["content-type"], "image/svg+xml");
+    let svg = badge.text().await.unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains(">uptime<"), "{svg}");
+    for private in [
+        "/badge/acme-email/first.svg",
+        "/badge/globex-email/uptime.svg",
+        "/status/globex",
+    ] {
+        let r = app
+            .request(reqwest::Method::GET, private, None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{private}");
+    }
+    let status = app
+        .request(reqwest::Method::GET, "/status/acme", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 200);
+    let page = status.text().await.unwrap();
+    assert!(
+        page.contains("<td>uptime</td>") && page.contains("/badge/acme-email/uptime.svg"),
+        "{page}"
+    );
+    assert!(!page.contains("first"), "only public objectives");
 
     let body = problem(app.get("/v1/report?period=2026-13", &app.admin).await, 422).await;
     assert_eq!(body["errors"][0]["field"], "period");
