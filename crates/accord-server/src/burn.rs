@@ -16,7 +16,6 @@ use serde_json::json;
 use accord_core::availability::{
     self, BURN_ALERTS, BurnAlert, Outage, Rules, ServiceRecord, Source, WHOLE,
 };
-use accord_core::calendar::Calendar;
 use accord_core::policy::{Config, Measure, Metric, Target, in_force};
 use accord_core::report::ServiceRecords;
 use accord_store::{Announcement, OutboxMessage, Store, StoreError};
@@ -58,11 +57,6 @@ pub fn start<S: Store>(
             }
         }
     })
-}
-
-fn always_open() -> &'static Calendar {
-    static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
-    CAL.get_or_init(Calendar::always_open)
 }
 
 /// Checks every alert of every availability objective with targets at `now`; records
@@ -117,14 +111,7 @@ pub async fn evaluate<S: Store>(
         let (Target::Percent(target), Some(service)) = (target, objective.service.as_ref()) else {
             continue;
         };
-        let calendar: &Calendar = match objective
-            .calendar
-            .as_ref()
-            .and_then(|c| config.calendar(&c.value))
-        {
-            Some(def) => &def.calendar,
-            None => always_open(),
-        };
+        let calendar = availability::objective_calendar(config, objective);
         let rules = Rules::of(objective, calendar);
         let outages: Vec<&Outage> = records
             .outages

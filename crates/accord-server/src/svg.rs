@@ -10,7 +10,8 @@ pub struct Bar {
     pub achieved: Option<bool>,
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for XML and HTML.
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::calendar::Calendar;
-use crate::policy::{CalendarDuration, Exclude, ObjectiveDoc, Percent};
+use crate::policy::{CalendarDuration, Config, Exclude, ObjectiveDoc, Percent};
 
 /// One in millionths: the unit of impact.
 pub const WHOLE: i64 = 1_000_000;
@@ -250,6 +250,20 @@ pub struct Rules<'a> {
     pub exclude_maintenance: bool,
     /// A window counts as scheduled only when announced at least this long before.
     pub notice: Option<CalendarDuration>,
+}
+
+/// The calendar an availability objective counts in: its own `calendar`, else around the
+/// clock (DESIGN 3.3: not the agreement's).
+pub fn objective_calendar<'c>(config: &'c Config, objective: &ObjectiveDoc) -> &'c Calendar {
+    static ALWAYS_OPEN: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+    match objective
+        .calendar
+        .as_ref()
+        .and_then(|c| config.calendar(&c.value))
+    {
+        Some(def) => &def.calendar,
+        None => ALWAYS_OPEN.get_or_init(Calendar::always_open),
+    }
 }
 
 impl<'a> Rules<'a> {

@@ -12,7 +12,6 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::availability::{self, Fraction, Maintenance, Outage, Requests, Rules, ServiceRecord};
-use crate::calendar::Calendar;
 use crate::clock::{ClockResult, ClockState};
 use crate::experience::{self, Survey};
 use crate::policy::{
@@ -344,24 +343,12 @@ struct Context<'a> {
     records: &'a ServiceRecords,
 }
 
-fn always_open() -> &'static Calendar {
-    static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
-    CAL.get_or_init(Calendar::always_open)
-}
-
 impl Context<'_> {
     fn outcome(&self, o: &ObjectiveDoc, span: &Span) -> Option<Outcome> {
         if o.metric == Metric::Availability {
             let service = o.service.as_ref()?;
             // Around the clock unless the objective names its own calendar (DESIGN 3.3).
-            let calendar: &Calendar = match o
-                .calendar
-                .as_ref()
-                .and_then(|c| self.config.calendar(&c.value))
-            {
-                Some(def) => &def.calendar,
-                None => always_open(),
-            };
+            let calendar = availability::objective_calendar(self.config, o);
             let view = self.records.for_service(&service.value);
             let rules = Rules::of(o, calendar);
             let (from, to) = (span.from.as_second(), span.to.as_second());

@@ -9,7 +9,7 @@ use accord_core::report::{ObjectiveReport, Report};
 use accord_store::{Store, Viewer};
 
 use crate::AppState;
-use crate::svg::percent;
+use crate::svg::{escape, percent};
 
 const WINDOW: &str = "90d";
 
@@ -57,13 +57,6 @@ async fn last_90_days<S: Store>(app: &AppState<S>) -> Option<Report> {
     super::availability::build(app, &Viewer::Everything, WINDOW, None)
         .await
         .ok()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A badge: the objective's result over the last 90 days, green when achieved.
