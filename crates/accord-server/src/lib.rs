@@ -16,7 +16,6 @@ pub mod live_config;
 pub mod notify;
 pub mod report_html;
 pub mod settings;
-pub mod svg;
 pub mod telemetry;
 pub mod ticket_clocks;
 pub mod token;

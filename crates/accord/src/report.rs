@@ -26,6 +26,9 @@ pub enum Format {
     /// A page: per agreement a chart of results against targets, the objectives, the
     /// credits.
     Html,
+    /// The same as a PDF document (fonts: Debian's fonts-dejavu-core, or
+    /// ACCORD_FONT_DIR).
+    Pdf,
 }
 
 /// Service records, and the surveys still to be given their tickets' facts.
@@ -201,6 +204,11 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
             let page = accord_server::report_html::render(report)
                 .map_err(|e| anyhow::anyhow!("cannot render the report: {e}"))?;
             out.write_all(page.as_bytes())?;
+        }
+        Format::Pdf => {
+            let dir = accord_pdf::font_dir(std::env::var("ACCORD_FONT_DIR").ok());
+            let fonts = accord_pdf::fonts(&dir)?;
+            out.write_all(&accord_pdf::render(report, fonts)?)?;
         }
     }
     out.flush().context("cannot write the report")?;

@@ -699,6 +699,57 @@ fn report_offline_gives_compliance_availability_and_credits() {
         "the credit owed"
     );
 
+    // The same as a PDF: typeset with the machine's DejaVu fonts, checked by turning its
+    // first page into an image and by its text.
+    if std::env::var_os("ACCORD_TEST_PDF").is_none() {
+        eprintln!(
+            "skipped: the PDF check (set ACCORD_TEST_PDF=1 with fonts-dejavu-core and poppler-utils installed; .ci/run does)"
+        );
+    } else {
+        let pdf_path = dir.path().join("report.pdf");
+        let pdf = accord()
+            .args(["report", "--config"])
+            .arg(examples_dir())
+            .arg("--events")
+            .arg(&events)
+            .args(["--period", "2026-11", "--format", "pdf"])
+            .output()
+            .unwrap();
+        assert!(pdf.status.success(), "{}", stderr(&pdf));
+        assert!(pdf.stdout.starts_with(b"%PDF-"));
+        std::fs::write(&pdf_path, &pdf.stdout).unwrap();
+        let png = dir.path().join("page");
+        let drawn = Command::new("pdftoppm")
+            .args(["-png", "-r", "40", "-f", "1", "-l", "1"])
+            .arg(&pdf_path)
+            .arg(&png)
+            .output()
+            .unwrap();
+        assert!(
+            drawn.status.success(),
+            "{}",
+            String::from_utf8_lossy(&drawn.stderr)
+        );
+        let image = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| {
+                e.file_name().to_string_lossy().starts_with("page")
+                    && e.file_name().to_string_lossy().ends_with(".png")
+            })
+            .expect("a page image");
+        assert!(std::fs::metadata(image.path()).unwrap().len() > 1000);
+        let text = Command::new("pdftotext")
+            .arg(&pdf_path)
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        for figure in ["acme-email", "99.339%", "750.00 USD", "Service review"] {
+            assert!(text.contains(figure), "{figure} in the PDF text: {text}");
+        }
+    }
+
     // A bad record names its line and field; nothing is printed.
     std::fs::write(
         &events,

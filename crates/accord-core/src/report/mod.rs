@@ -3,6 +3,8 @@
 //! and the credits a missed objective owes.
 
 pub mod period;
+pub mod svg;
+pub mod view;
 
 use std::collections::HashMap;
 

@@ -9,7 +9,7 @@ use accord_core::report::{ObjectiveReport, Report};
 use accord_store::{Store, Viewer};
 
 use crate::AppState;
-use crate::svg::{escape, percent};
+use accord_core::report::svg::{escape, percent};
 
 const WINDOW: &str = "90d";
 
