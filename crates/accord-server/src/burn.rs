@@ -13,11 +13,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::json;
 
-use accord_core::availability::{
-    self, BURN_ALERTS, BurnAlert, Outage, Rules, ServiceRecord, Source, WHOLE,
-};
+use accord_core::availability::{self, BURN_ALERTS, BurnAlert, Outage, Rules, Source};
 use accord_core::policy::{Config, Measure, Metric, Target, in_force};
-use accord_core::report::ServiceRecords;
 use accord_store::{Announcement, OutboxMessage, Store, StoreError};
 
 use crate::live_config::ConfigHandle;
@@ -87,23 +84,9 @@ pub async fn evaluate<S: Store>(
     let from = now
         .checked_sub(jiff::SignedDuration::from_secs(LONGEST + 3600))
         .unwrap_or(Timestamp::MIN);
-    let mut records = ServiceRecords::default();
-    for body in store.service_records(from, now).await? {
-        if let Ok(record) = serde_json::from_str::<ServiceRecord>(&body) {
-            records.push(record);
-        }
-    }
-    for ongoing in store.ongoing_outages(probe_failures).await? {
-        if ongoing.since < now {
-            records.outages.push(Outage {
-                id: format!("probe:{}:{}", ongoing.service, ongoing.since.as_second()).into(),
-                service: ongoing.service.into(),
-                from: ongoing.since,
-                to: now,
-                impact: WHOLE,
-            });
-        }
-    }
+    // Surveys do not burn an error budget.
+    let (records, _surveys) =
+        crate::service_records::load(store, from, now, now, probe_failures).await?;
 
     let mut facts = Vec::new();
     let mut messages = Vec::new();

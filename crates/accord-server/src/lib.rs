@@ -9,12 +9,14 @@
 
 pub mod api;
 pub mod burn;
+pub mod credit_notes;
 pub mod email;
 pub mod error;
 pub mod extract;
 pub mod live_config;
 pub mod notify;
 pub mod report_html;
+pub mod service_records;
 pub mod settings;
 pub mod telemetry;
 pub mod ticket_clocks;

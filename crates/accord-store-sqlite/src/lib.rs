@@ -1022,13 +1022,7 @@ impl Store for SqliteStore {
                     // made of its service and start, so a replay of the probes cannot
                     // record it twice.
                     let outage = accord_core::availability::ServiceRecord::Outage(
-                        accord_core::availability::Outage {
-                            id: format!("probe:{}:{since}", probe.service).into(),
-                            service: probe.service.as_str().into(),
-                            from: epoch(since)?,
-                            to: probe.at,
-                            impact: accord_core::availability::WHOLE,
-                        },
+                        accord_store::probe_outage(&probe.service, epoch(since)?, probe.at),
                     );
                     let record = StoredRecord::from_record(&outage);
                     sqlx::query(

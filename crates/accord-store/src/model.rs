@@ -244,6 +244,29 @@ pub struct OngoingOutage {
     pub since: Timestamp,
 }
 
+impl OngoingOutage {
+    /// The outage as a record, counted as down until `to`.
+    pub fn until(&self, to: Timestamp) -> accord_core::availability::Outage {
+        probe_outage(&self.service, self.since, to)
+    }
+}
+
+/// An outage found by probes, as a record: its id `probe:SERVICE:START` is made of the
+/// service and the start, so however often it is derived it is the same record.
+pub fn probe_outage(
+    service: &str,
+    since: Timestamp,
+    to: Timestamp,
+) -> accord_core::availability::Outage {
+    accord_core::availability::Outage {
+        id: format!("probe:{service}:{}", since.as_second()).into(),
+        service: service.into(),
+        from: since,
+        to,
+        impact: accord_core::availability::WHOLE,
+    }
+}
+
 /// A clock that ended: met or breached, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndedClock {

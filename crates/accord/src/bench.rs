@@ -10,6 +10,22 @@ use serde_json::json;
 
 use accord_core::calendar::workload;
 
+/// Which build measured: figures from a debug build are not comparable.
+const PROFILE: &str = if cfg!(debug_assertions) {
+    "debug"
+} else {
+    "release"
+};
+
+/// The built-in examples, the configuration every workload runs under.
+fn examples_config() -> anyhow::Result<accord_core::policy::Config> {
+    Ok(
+        accord_server::live_config::load_files(&crate::examples::files())
+            .map_err(|e| anyhow::anyhow!("the examples do not load: {}", e[0]))?
+            .config,
+    )
+}
+
 /// Passes over the workload; the median is reported (and the best, for reference).
 const RUNS: usize = 7;
 
@@ -70,11 +86,6 @@ pub fn calendar(
     };
     let calendar = workload::us_office_2025();
     let n = starts.len();
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
 
     let mut results = vec![0i64; n];
     let mut failure = None;
@@ -92,7 +103,7 @@ pub fn calendar(
     writeln!(
         report,
         "{}",
-        json!({"bench": "calendar.add_8h", "ops": n, "ns_per_op": round(median), "best_ns_per_op": round(best), "runs": RUNS, "profile": profile})
+        json!({"bench": "calendar.add_8h", "ops": n, "ns_per_op": round(median), "best_ns_per_op": round(best), "runs": RUNS, "profile": PROFILE})
     )?;
 
     let mut checksum = 0i64;
@@ -106,7 +117,7 @@ pub fn calendar(
     writeln!(
         report,
         "{}",
-        json!({"bench": "calendar.elapsed_7d", "ops": n, "ns_per_op": round(median), "best_ns_per_op": round(best), "runs": RUNS, "profile": profile, "open_seconds_total": checksum})
+        json!({"bench": "calendar.elapsed_7d", "ops": n, "ns_per_op": round(median), "best_ns_per_op": round(best), "runs": RUNS, "profile": PROFILE, "open_seconds_total": checksum})
     )?;
 
     if let Some(path) = out {
@@ -126,14 +137,7 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     use accord_core::clock;
     use accord_core::synthetic::{Spec, generate};
 
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
-    let config = accord_server::live_config::load_files(&crate::examples::files())
-        .map_err(|e| anyhow::anyhow!("the examples do not load: {}", e[0]))?
-        .config;
+    let config = examples_config()?;
     let from: jiff::Timestamp = "2026-01-01T00:00:00Z".parse()?;
     let to: jiff::Timestamp = "2026-12-01T00:00:00Z".parse()?;
     let at: jiff::Timestamp = "2027-01-01T00:00:00Z".parse()?;
@@ -152,7 +156,7 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
         "{}",
         json!({"bench": "replay.memory", "ops": n, "ns_per_op": round(seconds * 1e9 / n as f64),
                "events_per_second": (n as f64 / seconds).round(), "tickets": tickets, "clocks": clocks.len(),
-               "prepare_seconds": round(prepare_seconds), "fold_seconds": round(seconds - prepare_seconds), "profile": profile})
+               "prepare_seconds": round(prepare_seconds), "fold_seconds": round(seconds - prepare_seconds), "profile": PROFILE})
     )?;
     drop(clocks);
 
@@ -178,7 +182,7 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
         report,
         "{}",
         json!({"bench": "replay.file", "ops": parsed, "ns_per_op": round(seconds * 1e9 / parsed as f64),
-               "events_per_second": (parsed as f64 / seconds).round(), "bytes": text.len(), "clocks": clocks.len(), "profile": profile})
+               "events_per_second": (parsed as f64 / seconds).round(), "bytes": text.len(), "clocks": clocks.len(), "profile": PROFILE})
     )?;
     Ok(())
 }
@@ -193,14 +197,7 @@ pub fn report(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     use accord_core::report::{self as period_report, ClockEnd, PeriodSpec, ServiceRecords};
     use accord_core::synthetic::{Spec, generate};
 
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
-    let config = accord_server::live_config::load_files(&crate::examples::files())
-        .map_err(|e| anyhow::anyhow!("the examples do not load: {}", e[0]))?
-        .config;
+    let config = examples_config()?;
     let from: jiff::Timestamp = "2026-11-01T00:00:00Z".parse()?;
     let to: jiff::Timestamp = "2026-12-01T00:00:00Z".parse()?;
     let at: jiff::Timestamp = "2026-12-01T00:00:00Z".parse()?;
@@ -257,7 +254,7 @@ pub fn report(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
         "{}",
         json!({"bench": "report.month", "ops": clocks.len(), "ns_per_op": round(median * 1e9 / clocks.len().max(1) as f64),
                "seconds": round(median), "tickets": tickets, "clocks": clocks.len(), "surveys": records.surveys.len(),
-               "objectives": objectives, "profile": profile})
+               "objectives": objectives, "profile": PROFILE})
     )?;
     Ok(())
 }
@@ -270,11 +267,6 @@ pub fn ingest(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     use accord_store_sqlite::SqliteStore;
     use secrecy::ExposeSecret;
 
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -331,7 +323,7 @@ pub fn ingest(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
             json!({"bench": "ingest", "ops": n, "ns_per_op": round(seconds * 1e9 / n as f64),
                    "events_per_second": (n as f64 / seconds).round(), "accepted": accepted, "batch": 1000,
                    "seconds": round(seconds), "clocks_current_after_seconds": round(clocks_current),
-                   "tickets": tickets, "profile": profile})
+                   "tickets": tickets, "profile": PROFILE})
         )?;
         let _ = stop.send(());
         server.await??;

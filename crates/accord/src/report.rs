@@ -199,7 +199,7 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
             }
             w.flush()?;
         }
-        Format::CreditNotes => credit_notes(report, &mut out)?,
+        Format::CreditNotes => accord_server::credit_notes::write(report, None, &mut out)?,
         Format::Html => {
             let page = accord_server::report_html::render(report)
                 .map_err(|e| anyhow::anyhow!("cannot render the report: {e}"))?;
@@ -212,37 +212,5 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
         }
     }
     out.flush().context("cannot write the report")?;
-    Ok(())
-}
-
-/// The credits owed, one row per customer, agreement, credit entry and fee period; rows
-/// with nothing owed are left out (a credit note is for what is owed).
-pub fn credit_notes(report: &Report, out: impl Write) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "customer",
-        "agreement",
-        "objective",
-        "from",
-        "to",
-        "rate",
-        "amount",
-        "currency",
-    ])?;
-    for a in &report.agreements {
-        for c in a.credits.iter().filter(|c| c.amount > 0.0) {
-            w.write_record([
-                a.customer.clone().unwrap_or_default(),
-                a.id.clone(),
-                c.objective.clone(),
-                c.from.to_string(),
-                c.to.to_string(),
-                c.rate.to_string(),
-                format!("{:.2}", c.amount),
-                c.currency.clone(),
-            ])?;
-        }
-    }
-    w.flush()?;
     Ok(())
 }

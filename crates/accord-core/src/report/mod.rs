@@ -72,11 +72,29 @@ pub struct ExperienceObjective {
 }
 
 impl ObjectiveReport {
-    fn achieved(&self) -> Option<bool> {
+    pub fn id(&self) -> &str {
+        match self {
+            ObjectiveReport::Ticket(t) => &t.id,
+            ObjectiveReport::Availability(a) => &a.id,
+            ObjectiveReport::Experience(e) => &e.id,
+        }
+    }
+
+    pub fn achieved(&self) -> Option<bool> {
         match self {
             ObjectiveReport::Ticket(t) => t.achieved,
             ObjectiveReport::Availability(a) => a.achieved,
             ObjectiveReport::Experience(e) => e.achieved,
+        }
+    }
+
+    /// The result as a share (compliance, availability, share of good answers); `None`
+    /// without data, or for an experience objective measured as an average.
+    pub fn share(&self) -> Option<f64> {
+        match self {
+            ObjectiveReport::Ticket(t) => t.compliance,
+            ObjectiveReport::Availability(a) => a.availability,
+            ObjectiveReport::Experience(e) => e.score.filter(|_| e.target <= 1.0),
         }
     }
 }

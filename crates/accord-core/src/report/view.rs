@@ -96,17 +96,10 @@ pub fn agreement(a: &AgreementReport) -> Value {
 
 /// `3 of 4 objectives met; missed: uptime. Credits owed: 750.00 USD.`
 pub fn summary(a: &AgreementReport) -> String {
-    let judged: Vec<(String, bool)> = a
+    let judged: Vec<(&str, bool)> = a
         .objectives
         .iter()
-        .filter_map(|o| {
-            let (id, achieved) = match o {
-                ObjectiveReport::Ticket(t) => (&t.id, t.achieved),
-                ObjectiveReport::Availability(v) => (&v.id, v.achieved),
-                ObjectiveReport::Experience(e) => (&e.id, e.achieved),
-            };
-            achieved.map(|ok| (id.clone(), ok))
-        })
+        .filter_map(|o| o.achieved().map(|ok| (o.id(), ok)))
         .collect();
     let met = judged.iter().filter(|(_, ok)| *ok).count();
     let mut text = if judged.is_empty() {
@@ -117,7 +110,7 @@ pub fn summary(a: &AgreementReport) -> String {
     let missed: Vec<&str> = judged
         .iter()
         .filter(|(_, ok)| !ok)
-        .map(|(id, _)| id.as_str())
+        .map(|(id, _)| *id)
         .collect();
     if !missed.is_empty() {
         text.push_str(&format!("; missed: {}.", missed.join(", ")));

@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use accord_core::availability::{Outage, ServiceRecord, WHOLE};
-use accord_core::report::{self, ClockEnd, PeriodSpec, Report, ServiceRecords};
+use accord_core::report::{self, ClockEnd, PeriodSpec, Report};
 use accord_store::{ProbeResult, Scope, Store, Viewer};
 
 use super::events::{item_error, items};
@@ -176,14 +175,9 @@ pub(super) async fn build<S: Store>(
     let from = spans.iter().map(|s| s.from).min().unwrap_or(at);
     let to = spans.iter().map(|s| s.to).max().unwrap_or(at);
 
-    let mut records = ServiceRecords::default();
-    let mut surveys = Vec::new();
-    for body in app.store.service_records(from, to).await? {
-        match serde_json::from_str::<ServiceRecord>(&body) {
-            Ok(record) => surveys.extend(records.push(record)),
-            Err(e) => return Err(ApiError::Internal(format!("a stored record: {e}"))),
-        }
-    }
+    // A service down now by its probes counts as down until the evaluation instant.
+    let (mut records, surveys) =
+        crate::service_records::load(&app.store, from, to, at, app.probe_failures).await?;
     // A survey counts for the objective its ticket's facts select at its instant.
     let tickets: Vec<String> = surveys.iter().map(|s| s.ticket.to_string()).collect();
     let events = app.store.events_of_tickets(&tickets).await?;
@@ -200,18 +194,7 @@ pub(super) async fn build<S: Store>(
         let (facts, _) = accord_core::clock::ticket_facts(&ordered, survey.at);
         records.surveys.push((survey, facts));
     }
-    // A service down now by its probes counts as down until the evaluation instant.
-    for ongoing in app.store.ongoing_outages(app.probe_failures).await? {
-        if ongoing.since < at {
-            records.outages.push(Outage {
-                id: format!("probe:{}:{}", ongoing.service, ongoing.since.as_second()).into(),
-                service: ongoing.service.into(),
-                from: ongoing.since,
-                to: at,
-                impact: WHOLE,
-            });
-        }
-    }
+
     let ended = app.store.ended_clocks(from, to).await?;
     let ends: Vec<ClockEnd<'_>> = ended
         .iter()
@@ -329,6 +312,12 @@ pub async fn list_credits<S: Store>(
         }
     };
     let report = build(&app, &caller.viewer(), &query.period, query.at.as_deref()).await?;
+    if csv {
+        let mut body = Vec::new();
+        crate::credit_notes::write(&report, query.customer.as_deref(), &mut body)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
+    }
     let lines: Vec<CreditLine> = report
         .agreements
         .iter()
@@ -351,37 +340,5 @@ pub async fn list_credits<S: Store>(
             })
         })
         .collect();
-    if !csv {
-        return Ok(Json(lines).into_response());
-    }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "customer",
-        "agreement",
-        "objective",
-        "from",
-        "to",
-        "rate",
-        "amount",
-        "currency",
-    ];
-    w.write_record(header)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    for l in lines.iter().filter(|l| l.amount > 0.0) {
-        w.write_record([
-            l.customer.clone().unwrap_or_default(),
-            l.agreement.clone(),
-            l.objective.clone(),
-            l.from.to_string(),
-            l.to.to_string(),
-            l.rate.to_string(),
-            format!("{:.2}", l.amount),
-            l.currency.clone(),
-        ])
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+    Ok(Json(lines).into_response())
 }

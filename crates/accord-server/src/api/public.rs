@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use accord_core::report::{ObjectiveReport, Report};
+use accord_core::report::Report;
 use accord_store::{Store, Viewer};
 
 use crate::AppState;
@@ -20,19 +20,6 @@ fn not_found(what: &str) -> Response {
         format!("no public {what} here\n"),
     )
         .into_response()
-}
-
-/// The result (share) and whether it is achieved, of an objective in a report.
-fn result(o: &ObjectiveReport) -> (String, Option<f64>, Option<bool>) {
-    match o {
-        ObjectiveReport::Ticket(t) => (t.id.clone(), t.compliance, t.achieved),
-        ObjectiveReport::Availability(a) => (a.id.clone(), a.availability, a.achieved),
-        ObjectiveReport::Experience(e) => (
-            e.id.clone(),
-            e.score.filter(|_| e.target <= 1.0),
-            e.achieved,
-        ),
-    }
 }
 
 /// Which objectives of the configuration in force are public: (agreement, objective).
@@ -80,9 +67,9 @@ pub async fn badge<S: Store>(
         .agreements
         .iter()
         .filter(|a| a.id == agreement)
-        .flat_map(|a| a.objectives.iter().map(result))
-        .find(|(id, _, _)| id == objective);
-    let Some((_, value, achieved)) = found else {
+        .flat_map(|a| a.objectives.iter())
+        .find(|o| o.id() == objective);
+    let Some((value, achieved)) = found.map(|o| (o.share(), o.achieved())) else {
         return not_found("badge");
     };
     let label = escape(objective);
@@ -134,8 +121,9 @@ pub async fn status_page<S: Store>(
     };
     let mut rows = String::new();
     for a in &report.agreements {
-        for (id, value, achieved) in a.objectives.iter().map(result) {
-            if !public.iter().any(|(pa, po)| *pa == a.id && *po == id) {
+        for o in &a.objectives {
+            let (id, value, achieved) = (o.id(), o.share(), o.achieved());
+            if !public.iter().any(|(pa, po)| *pa == a.id && po == id) {
                 continue;
             }
             let state = match achieved {
@@ -145,11 +133,11 @@ pub async fn status_page<S: Store>(
             };
             rows.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td><img alt=\"\" src=\"/badge/{}/{}.svg\"></td></tr>",
-                escape(&id),
+                escape(id),
                 value.map_or_else(|| "no data".to_owned(), percent),
                 state,
                 escape(&a.id),
-                escape(&id)
+                escape(id)
             ));
         }
     }
