@@ -19,7 +19,7 @@ use crate::experience::{self, Survey};
 use crate::policy::{
     Agreement, Config, FeePer, Measure, Metric, ObjectiveDoc, Percent, Target, TicketFacts,
 };
-pub use period::{PeriodSpec, Span};
+pub use period::{PeriodSpec, Span, TREND_PERIODS};
 
 /// The whole report, in the documented shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,6 +108,18 @@ pub struct TicketObjective {
     pub compliance: Option<f64>,
     pub goal: Option<f64>,
     pub achieved: Option<bool>,
+    /// The same objective over the periods before, oldest first.
+    pub trend: Vec<TrendPoint>,
+}
+
+/// An objective's result over one earlier period: compliance or availability, and
+/// whether it met its goal or target then.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    pub from: Date,
+    pub to: Date,
+    pub result: Option<f64>,
+    pub achieved: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -127,6 +139,8 @@ pub struct AvailabilityObjective {
     pub target: f64,
     pub achieved: Option<bool>,
     pub error_budget: ErrorBudget,
+    /// The same objective over the periods before, oldest first.
+    pub trend: Vec<TrendPoint>,
 }
 
 /// The period's error budget: `(1 − target) × eligible` (seconds, or valid requests),
@@ -273,6 +287,7 @@ pub fn report(
         seen.push(id);
         let tz = agreement_zone(config, agreement);
         let span = period.span(&tz, at);
+        let earlier = period.trend_spans(&tz, at);
         // The latest version of this id in force at some time in the period.
         let Some(version) = config
             .agreements
@@ -303,7 +318,7 @@ pub fn report(
                         .copied()
                         .unwrap_or_default(),
                 ),
-                _ => ctx.objective(o, target, &span),
+                _ => ctx.objective(o, target, &span, &earlier),
             })
             .collect();
         let (experience, service): (Vec<_>, Vec<_>) = objectives
@@ -403,9 +418,34 @@ impl Context<'_> {
         Some(Outcome::Ticket { met, breached })
     }
 
-    fn objective(&self, o: &ObjectiveDoc, target: Target, span: &Span) -> Option<ObjectiveReport> {
+    fn objective(
+        &self,
+        o: &ObjectiveDoc,
+        target: Target,
+        span: &Span,
+        earlier: &[Span],
+    ) -> Option<ObjectiveReport> {
         let outcome = self.outcome(o, span)?;
         let share = outcome.share();
+        // What counts as achieved: compliance against the goal, availability against
+        // the target.
+        let bar = match (&outcome, target) {
+            (Outcome::Ticket { .. }, _) => o.compliance,
+            (_, Target::Percent(p)) => Some(p),
+            _ => None,
+        };
+        let trend = earlier
+            .iter()
+            .map(|s| {
+                let share = self.outcome(o, s).and_then(|o| o.share());
+                TrendPoint {
+                    from: s.first_date,
+                    to: s.last_date,
+                    result: share.map(Fraction::to_f64),
+                    achieved: share.zip(bar).map(|(v, b)| v.cmp_percent(b).is_ge()),
+                }
+            })
+            .collect();
         Some(match (outcome, target) {
             (Outcome::Ticket { met, breached }, _) => {
                 let goal = o.compliance;
@@ -417,6 +457,7 @@ impl Context<'_> {
                     compliance: share.map(Fraction::to_f64),
                     goal: goal.map(Percent::to_f64),
                     achieved: share.zip(goal).map(|(s, g)| s.cmp_percent(g).is_ge()),
+                    trend,
                 })
             }
             (Outcome::Availability(measured), Target::Percent(target)) => {
@@ -443,6 +484,7 @@ impl Context<'_> {
                         spent: budget.spent_seconds,
                         remaining: budget.remaining_seconds,
                     },
+                    trend,
                 })
             }
             (Outcome::Requests(counted), Target::Percent(target)) => {
@@ -471,6 +513,7 @@ impl Context<'_> {
                         spent,
                         remaining: budget - spent,
                     },
+                    trend,
                 })
             }
             (Outcome::Availability(_) | Outcome::Requests(_), _) => return None,

@@ -151,6 +151,65 @@ impl PeriodSpec {
     }
 }
 
+/// How many earlier periods a report's trend shows.
+pub const TREND_PERIODS: usize = 3;
+
+impl PeriodSpec {
+    /// The period of the same form just before this one: whole months give as many
+    /// months (a quarter the quarter before, a year the year before), other date ranges
+    /// as many days (a week the week before); `None` for `LastDays` (see `trend_spans`)
+    /// or before the calendar's start.
+    pub fn previous(&self) -> Option<PeriodSpec> {
+        let PeriodSpec::Dates { from, to } = *self else {
+            return None;
+        };
+        let whole_months = from.day() == 1 && to == to.last_of_month();
+        if whole_months {
+            let months = (i32::from(to.year()) * 12 + i32::from(to.month()))
+                - (i32::from(from.year()) * 12 + i32::from(from.month()))
+                + 1;
+            let start = from.checked_sub(months.months()).ok()?;
+            return Some(PeriodSpec::Dates {
+                from: start,
+                to: from.yesterday().ok()?,
+            });
+        }
+        let days = (to - from).get_days() + 1;
+        Some(PeriodSpec::Dates {
+            from: from.checked_sub(days.days()).ok()?,
+            to: from.yesterday().ok()?,
+        })
+    }
+
+    /// The `TREND_PERIODS` periods before this one in `tz`, oldest first (fewer when the
+    /// calendar runs out). `30d` ending at `at` is preceded by the 30 days before it.
+    pub fn trend_spans(&self, tz: &TimeZone, at: Timestamp) -> Vec<Span> {
+        let mut out = Vec::with_capacity(TREND_PERIODS);
+        match *self {
+            PeriodSpec::LastDays(n) => {
+                for k in 1..=TREND_PERIODS as i64 {
+                    let Ok(end) = at.checked_sub((k * n * 86_400).seconds()) else {
+                        break;
+                    };
+                    out.push(self.span(tz, end));
+                }
+            }
+            PeriodSpec::Dates { .. } => {
+                let mut period = *self;
+                for _ in 0..TREND_PERIODS {
+                    let Some(before) = period.previous() else {
+                        break;
+                    };
+                    out.push(before.span(tz, at));
+                    period = before;
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+}
+
 /// Fee periods (`per`: months, quarters or years, in `tz`) that lie wholly inside `span`.
 pub fn fee_periods(span: &Span, months_per: i8, tz: &TimeZone) -> Vec<Span> {
     let first = span.first_date;

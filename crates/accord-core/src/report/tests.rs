@@ -173,14 +173,32 @@ fn a_hand_computed_month() {
     assert_eq!(
         a["objectives"][0],
         serde_json::json!({"id": "res", "metric": "resolution", "met": 9, "breached": 1,
-                           "compliance": 0.9, "goal": 0.9, "achieved": true})
+                           "compliance": 0.9, "goal": 0.9, "achieved": true,
+                           // The three months before: only October has a clock (O1, met).
+                           "trend": [
+            {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
+            {"from": "2026-09-01", "to": "2026-09-30", "result": null, "achieved": null},
+            {"from": "2026-10-01", "to": "2026-10-31", "result": 1.0, "achieved": true},
+        ]})
     );
     // No clocks, no goal: nulls.
     assert_eq!(
         a["objectives"][1],
         serde_json::json!({"id": "first", "metric": "first_response", "met": 0, "breached": 0,
-                           "compliance": null, "goal": null, "achieved": null})
+                           "compliance": null, "goal": null, "achieved": null, "trend": [
+            {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
+            {"from": "2026-09-01", "to": "2026-09-30", "result": null, "achieved": null},
+            {"from": "2026-10-01", "to": "2026-10-31", "result": null, "achieved": null},
+        ]})
     );
+    // Availability's trend: o3's October part (from 23:00 on the 31st) is October's only
+    // downtime.
+    let trend = &a["objectives"][2]["trend"];
+    assert_eq!(trend[0]["result"], 1.0);
+    assert_eq!(trend[1]["achieved"], true);
+    assert_eq!(trend[2]["from"], "2026-10-01");
+    assert_eq!(trend[2]["result"], 2_674_800.0 / 2_678_400.0);
+    assert_eq!(trend[2]["achieved"], false);
     // Down 5,400 + 900 (overlap at the higher impact) + 3,600 (o3's November hour) +
     // 3,600 (o4 after the excluded window) = 13,500 s of 2,592,000 − 7,200 eligible.
     let up = &a["objectives"][2];
@@ -268,7 +286,24 @@ fn thirty_days_ending_at_the_month_end_is_the_month() {
         &"30d".parse().unwrap(),
         at,
     );
-    assert_eq!(month, days);
+    // Their trends differ: months before the month, 30-day windows before the 30 days.
+    let without_trend = |mut r: Report| {
+        for a in &mut r.agreements {
+            for o in &mut a.objectives {
+                match o {
+                    ObjectiveReport::Ticket(t) => t.trend.clear(),
+                    ObjectiveReport::Availability(a) => a.trend.clear(),
+                    ObjectiveReport::Experience(_) => {}
+                }
+            }
+        }
+        r
+    };
+    let ObjectiveReport::Ticket(t) = &days.agreements[0].objectives[0] else {
+        panic!("a ticket objective first");
+    };
+    assert_eq!(t.trend[2].from.to_string(), "2026-10-02");
+    assert_eq!(without_trend(month), without_trend(days));
 }
 
 #[test]
@@ -372,9 +407,15 @@ fn a_request_based_objective_counts_good_over_valid() {
     assert_eq!(
         r["agreements"][0]["objectives"][0],
         serde_json::json!({"id": "api-success", "metric": "availability", "service": "api", "measure": "requests",
-            "availability": 0.995, "downtime_seconds": null, "eligible_seconds": null,
-            "good_requests": 1990, "valid_requests": 2000, "target": 0.99, "achieved": true,
-            "error_budget": {"unit": "requests", "budget": 20.0, "spent": 10.0, "remaining": 10.0}})
+        "availability": 0.995, "downtime_seconds": null, "eligible_seconds": null,
+        "good_requests": 1990, "valid_requests": 2000, "target": 0.99, "achieved": true,
+        "error_budget": {"unit": "requests", "budget": 20.0, "spent": 10.0, "remaining": 10.0},
+        // No requests counted before November: no result.
+        "trend": [
+            {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
+            {"from": "2026-09-01", "to": "2026-09-30", "result": null, "achieved": null},
+            {"from": "2026-10-01", "to": "2026-10-31", "result": null, "achieved": null},
+        ]})
     );
 }
 
@@ -448,4 +489,65 @@ fn experience_beside_the_sla_and_the_watermelon_flag() {
     assert_eq!(xla["watermelon"], true, "SLA met, experience missed");
     // acme-gold has no experience objective: no watermelon.
     assert_eq!(r["agreements"][0]["watermelon"], false);
+}
+
+#[test]
+fn each_period_form_has_the_period_before() {
+    let before = |p: &str| {
+        let spec: PeriodSpec = p.parse().unwrap();
+        match spec.previous() {
+            Some(PeriodSpec::Dates { from, to }) => format!("{from}..{to}"),
+            other => format!("{other:?}"),
+        }
+    };
+    assert_eq!(before("2026-03"), "2026-02-01..2026-02-28");
+    assert_eq!(before("2026-01"), "2025-12-01..2025-12-31");
+    assert_eq!(before("2026-Q1"), "2025-10-01..2025-12-31");
+    assert_eq!(before("2026"), "2025-01-01..2025-12-31");
+    assert_eq!(before("2026-W45"), "2026-10-26..2026-11-01");
+    assert_eq!(before("2026-11-01..2026-11-15"), "2026-10-17..2026-10-31");
+    assert_eq!(before("2026-10-01..2026-11-30"), "2026-08-01..2026-09-30");
+    assert_eq!(before("30d"), "None");
+
+    // Rolling days: the same number of days before, three times, oldest first.
+    let at = t("2026-12-01T00:00:00Z");
+    let spans = "30d"
+        .parse::<PeriodSpec>()
+        .unwrap()
+        .trend_spans(&TimeZone::UTC, at);
+    let dates: Vec<String> = spans
+        .iter()
+        .map(|s| format!("{}..{}", s.first_date, s.last_date))
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2026-08-03..2026-09-01",
+            "2026-09-02..2026-10-01",
+            "2026-10-02..2026-10-31"
+        ]
+    );
+    assert_eq!(spans[2].to, t("2026-11-01T00:00:00Z"));
+}
+
+#[test]
+fn the_page_shows_the_periods_before() {
+    let cfg = config();
+    let r = report(
+        &cfg,
+        &ends(&clocks()),
+        &records(),
+        &"2026-11".parse().unwrap(),
+        t("2026-12-01T00:00:00Z"),
+    );
+    let page = view::agreement(&r.agreements[0]);
+    assert_eq!(
+        page["objectives"][0]["detail"],
+        "9 met, 1 breached; before: no data, no data, 100%"
+    );
+    let uptime = page["objectives"][2]["detail"].as_str().unwrap();
+    assert!(
+        uptime.ends_with("; before: 100%, 100%, 99.866%"),
+        "{uptime}"
+    );
 }

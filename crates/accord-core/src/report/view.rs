@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::svg::{Bar, bar_chart, percent};
-use super::{AgreementReport, ObjectiveReport, Report};
+use super::{AgreementReport, ObjectiveReport, Report, TrendPoint};
 
 fn duration(seconds: f64) -> String {
     let s = seconds.round() as i64;
@@ -18,6 +18,15 @@ fn duration(seconds: f64) -> String {
 
 fn share(v: Option<f64>) -> String {
     v.map_or_else(|| "no data".to_owned(), percent)
+}
+
+/// `; before: no data, 100.0 %, 98.5 %` (the earlier periods, oldest first), or nothing.
+fn trend_text(trend: &[TrendPoint]) -> String {
+    if trend.is_empty() {
+        return String::new();
+    }
+    let points: Vec<String> = trend.iter().map(|p| share(p.result)).collect();
+    format!("; before: {}", points.join(", "))
 }
 
 /// One agreement: `id`, `customer`, `type`, `version`, `watermelon`, `summary`,
@@ -40,7 +49,7 @@ pub fn agreement(a: &AgreementReport) -> Value {
                 json!({"id": t.id, "metric": t.metric, "achieved": t.achieved,
                        "result_text": t.compliance.map_or_else(|| "no clocks ended".to_owned(), percent),
                        "goal_text": t.goal.map_or_else(|| "–".to_owned(), percent),
-                       "detail": format!("{} met, {} breached", t.met, t.breached)})
+                       "detail": format!("{} met, {} breached{}", t.met, t.breached, trend_text(&t.trend))})
             }
             ObjectiveReport::Availability(v) => {
                 bars.push(Bar {
@@ -60,7 +69,7 @@ pub fn agreement(a: &AgreementReport) -> Value {
                 };
                 json!({"id": v.id, "metric": v.metric, "achieved": v.achieved,
                        "result_text": share(v.availability), "goal_text": percent(v.target),
-                       "detail": format!("{} ({}): {detail}", v.service, v.measure)})
+                       "detail": format!("{} ({}): {detail}{}", v.service, v.measure, trend_text(&v.trend))})
             }
             ObjectiveReport::Experience(e) => {
                 let as_share = e.target <= 1.0;

@@ -164,13 +164,21 @@ pub(super) async fn build<S: Store>(
         })?,
         None => report::evaluation_instant(config, &period, wall_clock::now()),
     };
-    // The widest span over the agreements' zones: every record and clock any of them
-    // may count.
-    let spans: Vec<_> = config
+    // The widest span over the agreements' zones, the trend's earlier periods
+    // included: every record and clock any of them may count.
+    let zones: Vec<_> = config
         .agreements
         .iter()
-        .map(|a| period.span(&report::agreement_zone(config, a), at))
-        .chain([period.span(&jiff::tz::TimeZone::UTC, at)])
+        .map(|a| report::agreement_zone(config, a))
+        .chain([jiff::tz::TimeZone::UTC])
+        .collect();
+    let spans: Vec<_> = zones
+        .iter()
+        .flat_map(|tz| {
+            let mut spans = period.trend_spans(tz, at);
+            spans.push(period.span(tz, at));
+            spans
+        })
         .collect();
     let from = spans.iter().map(|s| s.from).min().unwrap_or(at);
     let to = spans.iter().map(|s| s.to).max().unwrap_or(at);

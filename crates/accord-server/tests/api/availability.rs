@@ -203,7 +203,11 @@ async fn records_probes_report_and_credits() {
     assert_eq!(
         acme["objectives"][0],
         json!({"id": "first", "metric": "first_response", "met": 1, "breached": 0,
-               "compliance": 1.0, "goal": 0.9, "achieved": true})
+               "compliance": 1.0, "goal": 0.9, "achieved": true, "trend": [
+            {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
+            {"from": "2026-09-01", "to": "2026-09-30", "result": null, "achieved": null},
+            {"from": "2026-10-01", "to": "2026-10-31", "result": null, "achieved": null},
+        ]})
     );
     // Acme excludes maintenance: 5,400 (o1) + 3,600 (o4 after the window) + 1,800 (the
     // probe outage) + 3,600 (failing since 00:00 on the 25th, as of 01:00) = 14,400 s of
