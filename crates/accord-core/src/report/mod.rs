@@ -19,7 +19,7 @@ use crate::experience::{self, Survey};
 use crate::policy::{
     Agreement, Config, FeePer, Measure, Metric, ObjectiveDoc, Percent, Target, TicketFacts,
 };
-pub use period::{PeriodSpec, Span, TREND_PERIODS};
+pub use period::{PeriodSpec, Span};
 
 /// The whole report, in the documented shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -434,6 +434,8 @@ impl Context<'_> {
             (_, Target::Percent(p)) => Some(p),
             _ => None,
         };
+        let judge = |share: Option<Fraction>| share.zip(bar).map(|(v, b)| v.cmp_percent(b).is_ge());
+        let achieved = judge(share);
         let trend = earlier
             .iter()
             .map(|s| {
@@ -442,7 +444,7 @@ impl Context<'_> {
                     from: s.first_date,
                     to: s.last_date,
                     result: share.map(Fraction::to_f64),
-                    achieved: share.zip(bar).map(|(v, b)| v.cmp_percent(b).is_ge()),
+                    achieved: judge(share),
                 }
             })
             .collect();
@@ -456,7 +458,7 @@ impl Context<'_> {
                     breached,
                     compliance: share.map(Fraction::to_f64),
                     goal: goal.map(Percent::to_f64),
-                    achieved: share.zip(goal).map(|(s, g)| s.cmp_percent(g).is_ge()),
+                    achieved,
                     trend,
                 })
             }
@@ -477,7 +479,7 @@ impl Context<'_> {
                     good_requests: None,
                     valid_requests: None,
                     target: target.to_f64(),
-                    achieved: share.map(|s| s.cmp_percent(target).is_ge()),
+                    achieved,
                     error_budget: ErrorBudget {
                         unit: "seconds",
                         budget: budget.budget_seconds,
@@ -506,7 +508,7 @@ impl Context<'_> {
                     good_requests: Some(counted.good),
                     valid_requests: Some(counted.valid),
                     target: target.to_f64(),
-                    achieved: share.map(|s| s.cmp_percent(target).is_ge()),
+                    achieved,
                     error_budget: ErrorBudget {
                         unit: "requests",
                         budget,
