@@ -237,6 +237,7 @@ fn rows(clocks: &[ClockResult], team: &Option<CompactString>) -> Vec<ClockRow> {
             metric: c.metric.as_str().to_owned(),
             cycle: c.cycle,
             state: c.state.as_str().to_owned(),
+            priority: c.priority.as_ref().map(ToString::to_string),
             started_at: c.started_at,
             stopped_at: c.stopped_at,
             breached_at: c.breached_at,

@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "service_records",
         include_str!("../migrations/0006_service_records.sql"),
     ),
+    (
+        7,
+        "clock_priority",
+        include_str!("../migrations/0007_clock_priority.sql"),
+    ),
 ];
 
 /// Most values bound in one statement (SQLite allows 32,766; this keeps statements
@@ -1082,26 +1087,50 @@ impl Store for SqliteStore {
     }
 
     async fn ended_clocks(&self, from: Timestamp, to: Timestamp) -> StoreResult<Vec<EndedClock>> {
-        let rows: Vec<(String, String, Option<String>, String, i64)> = sqlx::query_as(
-            "SELECT agreement, objective, customer, state, \
-                    CASE state WHEN 'met' THEN stopped_at ELSE breached_at END AS ended \
-             FROM clocks \
-             WHERE (state = 'met' AND stopped_at >= ?1 AND stopped_at < ?2) \
-                OR (state = 'breached' AND breached_at >= ?1 AND breached_at < ?2)",
+        let rows = sqlx::query(
+            "SELECT c.ticket, c.agreement_type, c.agreement, c.objective, c.metric, c.cycle, \
+                    c.customer, c.priority, c.state, \
+                    CASE c.state WHEN 'met' THEN c.stopped_at WHEN 'breached' THEN c.breached_at \
+                        ELSE c.deadline END AS ended, \
+                    json_extract(b.steps, '$.root_cause.category') AS cause, \
+                    json_extract(b.steps, '$.review') AS review \
+             FROM clocks c \
+             LEFT JOIN breach_cases b ON c.state <> 'met' AND b.id = \
+                 c.ticket || ':' || c.agreement_type || ':' || c.metric || ':' || c.cycle || ':breach' \
+             WHERE (c.state = 'met' AND c.stopped_at >= ?1 AND c.stopped_at < ?2) \
+                OR (c.state = 'breached' AND c.breached_at >= ?1 AND c.breached_at < ?2) \
+                OR (c.state = 'running' AND c.deadline >= ?1 AND c.deadline < ?2)",
         )
         .bind(from.as_second())
         .bind(to.as_second())
         .fetch_all(&self.reader)
         .await
         .map_err(backend)?;
-        rows.into_iter()
-            .map(|(agreement, objective, customer, state, ended)| {
+        rows.iter()
+            .map(|row| {
+                let cycle: i64 = row.try_get("cycle").map_err(backend)?;
+                let state: String = row.try_get("state").map_err(backend)?;
                 Ok(EndedClock {
-                    agreement,
-                    objective,
-                    customer,
-                    breached: state == "breached",
-                    at: epoch(ended)?,
+                    ticket: row.try_get("ticket").map_err(backend)?,
+                    agreement_type: row.try_get("agreement_type").map_err(backend)?,
+                    agreement: row.try_get("agreement").map_err(backend)?,
+                    objective: row.try_get("objective").map_err(backend)?,
+                    metric: row.try_get("metric").map_err(backend)?,
+                    cycle: u32::try_from(cycle)
+                        .map_err(|_| corrupt("cycle", &cycle.to_string()))?,
+                    customer: row.try_get("customer").map_err(backend)?,
+                    priority: row.try_get("priority").map_err(backend)?,
+                    cause: row.try_get("cause").map_err(backend)?,
+                    review: row
+                        .try_get::<Option<String>, _>("review")
+                        .map_err(backend)?
+                        .map(|text| {
+                            serde_json::from_str(&text).map_err(|_| corrupt("review", &text))
+                        })
+                        .transpose()?,
+                    // A running clock past its deadline (not derived since) breached there.
+                    breached: state != "met",
+                    at: epoch(row.try_get("ended").map_err(backend)?)?,
                 })
             })
             .collect()
@@ -1204,10 +1233,10 @@ impl Store for SqliteStore {
             .iter()
             .flat_map(|t| t.clocks.iter().map(move |c| (t, c)))
             .collect();
-        for chunk in rows.chunks(BIND_CHUNK / 15) {
+        for chunk in rows.chunks(BIND_CHUNK / 16) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, objective, state, \
-                 started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds) ",
+                 started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds, priority) ",
             );
             q.push_values(chunk, |mut b, (t, c)| {
                 b.push_bind(&t.ticket)
@@ -1224,7 +1253,8 @@ impl Store for SqliteStore {
                     .push_bind(c.breached_at.map(|t| t.as_second()))
                     .push_bind(c.deadline.map(|t| t.as_second()))
                     .push_bind(c.elapsed_seconds)
-                    .push_bind(c.target_seconds);
+                    .push_bind(c.target_seconds)
+                    .push_bind(&c.priority);
             });
             q.build().execute(&mut *tx).await.map_err(backend)?;
         }
@@ -1307,7 +1337,7 @@ impl Store for SqliteStore {
                     started_at, stopped_at,
                     CASE WHEN state = 'running' AND deadline <= ?1 THEN deadline ELSE breached_at END AS breached_at,
                     CASE WHEN state = 'running' AND deadline <= ?1 THEN NULL ELSE deadline END AS deadline,
-                    elapsed_seconds, target_seconds
+                    elapsed_seconds, target_seconds, priority
                 FROM clocks)
              WHERE (?2 IS NULL OR customer = ?2) AND (?3 IS NULL OR customer = ?3)
                AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR agreement = ?5)
@@ -1343,6 +1373,7 @@ impl Store for SqliteStore {
                 metric: row.try_get("metric").map_err(backend)?,
                 cycle: u32::try_from(cycle).map_err(|_| corrupt("cycle", &cycle.to_string()))?,
                 state: row.try_get("state").map_err(backend)?,
+                priority: row.try_get("priority").map_err(backend)?,
                 started_at: time(Some(row.try_get("started_at").map_err(backend)?))?
                     .unwrap_or(Timestamp::UNIX_EPOCH),
                 stopped_at: time(row.try_get("stopped_at").map_err(backend)?)?,

@@ -168,7 +168,8 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<Vec<OngoingOutage>>> + Send;
 
     /// The clocks that ended (met at their stop, breached at their breach) in
-    /// `[from, to)`, as the report counts them.
+    /// `[from, to)`, as the report counts them; a running clock whose deadline is in
+    /// `[from, to)` counts as breached there (as of `to`).
     fn ended_clocks(
         &self,
         from: Timestamp,

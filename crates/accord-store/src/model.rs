@@ -270,9 +270,19 @@ pub fn probe_outage(
 /// A clock that ended: met or breached, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndedClock {
+    pub ticket: String,
+    /// `sla`, `ola` or `uc`.
+    pub agreement_type: String,
     pub agreement: String,
     pub objective: String,
+    pub metric: String,
+    pub cycle: u32,
     pub customer: Option<String>,
+    pub priority: Option<String>,
+    /// A breach's case: the `root_cause` category and the `review` step's answers, once
+    /// recorded.
+    pub cause: Option<String>,
+    pub review: Option<serde_json::Map<String, serde_json::Value>>,
     pub breached: bool,
     /// The stop of a met clock, the breach of a breached one.
     pub at: Timestamp,
@@ -302,6 +312,8 @@ pub struct ClockRow {
     pub cycle: u32,
     /// `running`, `paused`, `met`, `breached` or `cancelled`, as of `computed_at`.
     pub state: String,
+    /// The ticket's priority when the clock stopped (for an open clock, its current one).
+    pub priority: Option<String>,
     pub started_at: Timestamp,
     pub stopped_at: Option<Timestamp>,
     pub breached_at: Option<Timestamp>,
@@ -351,18 +363,7 @@ pub struct Announcement {
 /// How late a fact may be learnt and still be announced (DESIGN 4.3: "less than a day").
 pub const ANNOUNCE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
-/// The idempotency key of a clock's fact (DESIGN 4.3):
-/// `<ticket>:<sla|ola|uc>:<metric>:<cycle>:<milestone>`, e.g.
-/// `T-1:sla:first_response:1:breach`. A breach's key is also its case's id.
-pub fn fact_key(
-    ticket: &str,
-    agreement_type: &str,
-    metric: &str,
-    cycle: u32,
-    milestone: &str,
-) -> String {
-    format!("{ticket}:{agreement_type}:{metric}:{cycle}:{milestone}")
-}
+pub use accord_core::clock::fact_key;
 
 /// The steps of a breach response, in the order they are usually done (DESIGN 3.2;
 /// decided in `docs/decisions.md`).

@@ -270,6 +270,7 @@ fn clock(ticket: &str, metric: &str, state: &str, deadline: Option<&str>) -> Clo
         metric: metric.into(),
         cycle: 1,
         state: state.into(),
+        priority: Some("P2".into()),
         started_at: at("2026-11-02T09:00:00Z"),
         stopped_at: None,
         breached_at: None,
@@ -399,6 +400,55 @@ pub async fn events<S: Store>(store: S) {
         )
         .await
         .expect("clocks");
+    // The report's view: a running clock past its deadline (as of the span's end) ended
+    // breached at it, with its priority; one whose deadline is later has not ended.
+    let ended = store
+        .ended_clocks(at("2026-11-02T00:00:00Z"), at("2026-11-02T12:00:00Z"))
+        .await
+        .expect("ended clocks");
+    let mut seen: Vec<(&str, &str, bool, Timestamp, Option<&str>)> = ended
+        .iter()
+        .map(|c| {
+            (
+                c.ticket.as_str(),
+                c.metric.as_str(),
+                c.breached,
+                c.at,
+                c.priority.as_deref(),
+            )
+        })
+        .collect();
+    seen.sort_by_key(|c| c.0);
+    assert_eq!(
+        seen,
+        [
+            (
+                "G-1",
+                "first_response",
+                true,
+                at("2026-11-02T09:30:00Z"),
+                Some("P2")
+            ),
+            (
+                "T-1",
+                "first_response",
+                true,
+                at("2026-11-02T10:00:00Z"),
+                Some("P2")
+            ),
+        ]
+    );
+    let earlier = store
+        .ended_clocks(at("2026-11-02T00:00:00Z"), at("2026-11-02T09:45:00Z"))
+        .await
+        .expect("ended clocks");
+    assert_eq!(earlier.len(), 1);
+    assert_eq!(earlier[0].ticket, "G-1");
+    assert_eq!(
+        (earlier[0].cause.as_deref(), earlier[0].review.as_ref()),
+        (None, None)
+    );
+
     let now = at("2026-11-02T09:45:00Z");
     let queue = store
         .list_clocks(

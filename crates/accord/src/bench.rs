@@ -175,14 +175,18 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
     let started = Instant::now();
     let (events, _) = crate::replay::read_events(std::slice::from_ref(&path))?;
     let parsed = events.len();
+    let read_seconds = started.elapsed().as_secs_f64();
     let prepared = clock::prepare(events);
+    let prepare_seconds = started.elapsed().as_secs_f64() - read_seconds;
     let clocks = clock::fold_all(&config, &prepared, at);
     let seconds = started.elapsed().as_secs_f64();
     writeln!(
         report,
         "{}",
         json!({"bench": "replay.file", "ops": parsed, "ns_per_op": round(seconds * 1e9 / parsed as f64),
-               "events_per_second": (parsed as f64 / seconds).round(), "bytes": text.len(), "clocks": clocks.len(), "profile": PROFILE})
+               "events_per_second": (parsed as f64 / seconds).round(), "bytes": text.len(), "clocks": clocks.len(),
+               "read_seconds": round(read_seconds), "prepare_seconds": round(prepare_seconds),
+               "fold_seconds": round(seconds - read_seconds - prepare_seconds), "profile": PROFILE})
     )?;
     Ok(())
 }
@@ -402,6 +406,7 @@ fn watch_with(
                 metric: "resolution".into(),
                 cycle: 1,
                 state: "running".into(),
+                priority: Some("P2".into()),
                 started_at: start,
                 stopped_at: None,
                 breached_at: None,

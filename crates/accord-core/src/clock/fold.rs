@@ -89,6 +89,9 @@ pub struct ClockResult {
     pub metric: Metric,
     pub cycle: u32,
     pub state: ClockState,
+    /// The ticket's priority when the clock stopped (for one still open, as of the
+    /// evaluation instant): what the report breaks compliance down by.
+    pub priority: Option<CompactString>,
     pub started_at: Timestamp,
     pub stopped_at: Option<Timestamp>,
     pub breached_at: Option<Timestamp>,
@@ -102,6 +105,19 @@ pub struct ClockResult {
     /// instant, and for a running clock the ones still ahead, in time order.
     #[serde(skip)]
     pub milestones: Vec<MilestoneAt>,
+}
+
+/// The idempotency key of a clock's fact (DESIGN 4.3):
+/// `<ticket>:<sla|ola|uc>:<metric>:<cycle>:<milestone>`, e.g.
+/// `T-1:sla:first_response:1:breach`. A breach's key is also its case's id.
+pub fn fact_key(
+    ticket: &str,
+    agreement_type: &str,
+    metric: &str,
+    cycle: u32,
+    milestone: &str,
+) -> String {
+    format!("{ticket}:{agreement_type}:{metric}:{cycle}:{milestone}")
 }
 
 const TYPES: [AgreementType; 3] = [AgreementType::Sla, AgreementType::Ola, AgreementType::Uc];
@@ -186,6 +202,8 @@ struct Clock<'c> {
     running: bool,
     /// Stopped by resolution (so a `reopened` can resume it).
     stopped_by_resolution: bool,
+    /// The ticket's priority when the clock stopped.
+    priority_at_stop: Option<CompactString>,
 }
 
 impl<'c> Clock<'c> {
@@ -455,6 +473,7 @@ impl<'c> Ticket<'c> {
             since: t,
             running,
             stopped_by_resolution: false,
+            priority_at_stop: None,
         });
     }
 
@@ -514,6 +533,7 @@ impl<'c> Ticket<'c> {
             clock.stopped_at = Some(t);
             clock.running = false;
             clock.stopped_by_resolution = by_resolution;
+            clock.priority_at_stop.clone_from(&self.facts.priority);
         }
     }
 
@@ -867,6 +887,7 @@ fn fold_into(
 
     let start = out.len();
     let reached = &state.reached;
+    let priority_now = &state.facts.priority;
     out.extend(state.clocks.iter().enumerate().filter_map(|(i, c)| {
         let rules = c.rules()?;
         let cancelled = c.current.is_none();
@@ -925,6 +946,11 @@ fn fold_into(
             metric: c.metric,
             cycle: c.cycle,
             state,
+            priority: if c.open() {
+                priority_now.clone()
+            } else {
+                c.priority_at_stop.clone()
+            },
             started_at: ts(c.started_at),
             stopped_at: c.stopped_at.map(ts),
             breached_at: c.breached_at.map(ts),

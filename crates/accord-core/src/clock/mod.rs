@@ -7,7 +7,7 @@ mod fold;
 pub use event::{Conflict, Event, EventType, Prepared, TicketEvents, prepare};
 pub use fold::{
     ClockResult, ClockState, Milestone, MilestoneAt, WAITING_ON_THIRD_PARTY, clock_calendar,
-    fold_all, fold_ticket, ticket_facts,
+    fact_key, fold_all, fold_ticket, ticket_facts,
 };
 
 #[cfg(test)]

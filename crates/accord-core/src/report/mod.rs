@@ -48,6 +48,46 @@ pub struct AgreementReport {
     /// Every service-level objective with a result achieved, and an experience
     /// objective missed: green SLA, unhappy customer.
     pub watermelon: bool,
+    /// The breaches of the period (every ticket objective's breached clocks), by
+    /// instant: each is a breach case, with its cause once one is recorded.
+    pub breaches: Vec<Breach>,
+}
+
+/// One breach of the period: its case (the breach's fact key), the ticket's priority
+/// then, and the cause recorded in the case's `root_cause` step (the server knows
+/// cases; an offline report has none).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breach {
+    pub case: String,
+    pub ticket: String,
+    pub objective: String,
+    pub metric: String,
+    pub priority: Option<String>,
+    pub breached_at: Timestamp,
+    pub cause: Option<String>,
+    /// The case's `review` answers (`target_realistic`, `configured_right`,
+    /// `impact_team`, `impact_customer`, `preventive_action`, with `at` and `by`).
+    pub review: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A ticket objective's counts for one priority (`null`: tickets without one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriorityResult {
+    pub priority: Option<String>,
+    pub met: u64,
+    pub breached: u64,
+    pub compliance: Option<f64>,
+}
+
+/// A ticket objective's counts for one calendar month of the period (cut to the
+/// period).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthResult {
+    pub from: Date,
+    pub to: Date,
+    pub met: u64,
+    pub breached: u64,
+    pub compliance: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,6 +148,11 @@ pub struct TicketObjective {
     pub compliance: Option<f64>,
     pub goal: Option<f64>,
     pub achieved: Option<bool>,
+    /// The counts per priority: the agreement's `priorities` in their order, then
+    /// others bytewise, then tickets without a priority.
+    pub by_priority: Vec<PriorityResult>,
+    /// The counts per calendar month the period touches.
+    pub by_month: Vec<MonthResult>,
     /// The same objective over the periods before, oldest first.
     pub trend: Vec<TrendPoint>,
 }
@@ -165,24 +210,53 @@ pub struct Credit {
     pub currency: String,
 }
 
-/// What the report needs of a clock: whose it is and how it ended.
+/// What the report needs of a clock: whose it is, how it ended, the ticket's priority
+/// and, for a breach whose case has one, the cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClockEnd<'a> {
+    pub ticket: &'a str,
+    /// `sla`, `ola` or `uc`.
+    pub agreement_type: &'a str,
     pub agreement: &'a str,
     pub objective: &'a str,
+    pub metric: &'a str,
+    pub cycle: u32,
     pub state: ClockState,
     pub stopped_at: Option<Timestamp>,
     pub breached_at: Option<Timestamp>,
+    pub priority: Option<&'a str>,
+    /// The `root_cause` category of the breach's case, and its `review` answers.
+    pub cause: Option<&'a str>,
+    pub review: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl<'a> From<&'a ClockResult> for ClockEnd<'a> {
     fn from(c: &'a ClockResult) -> Self {
         ClockEnd {
+            ticket: &c.ticket,
+            agreement_type: c.agreement_type.as_str(),
             agreement: &c.agreement,
             objective: &c.objective,
+            metric: c.metric.as_str(),
+            cycle: c.cycle,
             state: c.state,
             stopped_at: c.stopped_at,
             breached_at: c.breached_at,
+            priority: c.priority.as_deref(),
+            cause: None,
+            review: None,
+        }
+    }
+}
+
+impl ClockEnd<'_> {
+    /// The instant that puts the clock in a period (its stop if met, its breach if
+    /// breached) and whether it was breached; `None` for clocks that have not ended.
+    fn ended(&self) -> Option<(Timestamp, bool)> {
+        match (self.state, self.stopped_at, self.breached_at) {
+            (ClockState::Met, Some(t), _) => Some((t, false)),
+            (ClockState::Breached, _, Some(t)) => Some((t, true)),
+            _ => None,
         }
     }
 }
@@ -288,6 +362,7 @@ pub fn report(
         let tz = agreement_zone(config, agreement);
         let span = period.span(&tz, at);
         let earlier = period.trend_spans(&tz, at);
+        let months = period::months_of(&span, &tz);
         // The latest version of this id in force at some time in the period.
         let Some(version) = config
             .agreements
@@ -318,7 +393,7 @@ pub fn report(
                         .copied()
                         .unwrap_or_default(),
                 ),
-                _ => ctx.objective(o, target, &span, &earlier),
+                _ => ctx.objective(o, target, &span, &earlier, &months),
             })
             .collect();
         let (experience, service): (Vec<_>, Vec<_>) = objectives
@@ -335,6 +410,7 @@ pub fn report(
             objectives,
             credits: ctx.credits(&span, &tz),
             watermelon,
+            breaches: ctx.breaches(&span),
         });
     }
     Report {
@@ -409,9 +485,9 @@ impl Context<'_> {
             .by_objective
             .get(&(self.agreement.id(), o.id.value.as_str()));
         for c in clocks.into_iter().flatten() {
-            match (c.state, c.stopped_at, c.breached_at) {
-                (ClockState::Met, Some(t), _) if span.contains(t) => met += 1,
-                (ClockState::Breached, _, Some(t)) if span.contains(t) => breached += 1,
+            match c.ended() {
+                Some((t, false)) if span.contains(t) => met += 1,
+                Some((t, true)) if span.contains(t) => breached += 1,
                 _ => {}
             }
         }
@@ -424,6 +500,7 @@ impl Context<'_> {
         target: Target,
         span: &Span,
         earlier: &[Span],
+        months: &[Span],
     ) -> Option<ObjectiveReport> {
         let outcome = self.outcome(o, span)?;
         let share = outcome.share();
@@ -451,6 +528,7 @@ impl Context<'_> {
         Some(match (outcome, target) {
             (Outcome::Ticket { met, breached }, _) => {
                 let goal = o.compliance;
+                let (by_priority, by_month) = self.breakdown(o, span, months);
                 ObjectiveReport::Ticket(TicketObjective {
                     id: o.id.value.clone(),
                     metric: o.metric.as_str(),
@@ -459,6 +537,8 @@ impl Context<'_> {
                     compliance: share.map(Fraction::to_f64),
                     goal: goal.map(Percent::to_f64),
                     achieved,
+                    by_priority,
+                    by_month,
                     trend,
                 })
             }
@@ -520,6 +600,113 @@ impl Context<'_> {
             }
             (Outcome::Availability(_) | Outcome::Requests(_), _) => return None,
         })
+    }
+
+    fn clocks_of<'s>(&'s self, o: &'s ObjectiveDoc) -> &'s [&'s ClockEnd<'s>] {
+        self.by_objective
+            .get(&(self.agreement.id(), o.id.value.as_str()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// A ticket objective's counts in the span per priority and per month.
+    fn breakdown(
+        &self,
+        o: &ObjectiveDoc,
+        span: &Span,
+        months: &[Span],
+    ) -> (Vec<PriorityResult>, Vec<MonthResult>) {
+        let mut priorities: Vec<(Option<&str>, u64, u64)> = Vec::new();
+        let mut per_month = vec![(0u64, 0u64); months.len()];
+        for c in self.clocks_of(o) {
+            let Some((t, breached)) = c.ended().filter(|(t, _)| span.contains(*t)) else {
+                continue;
+            };
+            let k = match priorities.iter().position(|p| p.0 == c.priority) {
+                Some(k) => k,
+                None => {
+                    priorities.push((c.priority, 0, 0));
+                    priorities.len() - 1
+                }
+            };
+            let m = months.partition_point(|m| m.to <= t);
+            let (slot, month) = (&mut priorities[k], per_month.get_mut(m));
+            if breached {
+                slot.2 += 1;
+                if let Some(month) = month {
+                    month.1 += 1;
+                }
+            } else {
+                slot.1 += 1;
+                if let Some(month) = month {
+                    month.0 += 1;
+                }
+            }
+        }
+        let order = crate::policy::priorities(&self.agreement.doc);
+        priorities.sort_by_key(|&(p, _, _)| {
+            let rank = p.map_or(usize::MAX, |p| {
+                order.iter().position(|&q| q == p).unwrap_or(order.len())
+            });
+            (rank, p)
+        });
+        let compliance =
+            |met: u64, breached: u64| Fraction::new(i128::from(met), i128::from(met + breached));
+        let by_priority = priorities
+            .into_iter()
+            .map(|(priority, met, breached)| PriorityResult {
+                priority: priority.map(str::to_owned),
+                met,
+                breached,
+                compliance: compliance(met, breached).map(Fraction::to_f64),
+            })
+            .collect();
+        let by_month = months
+            .iter()
+            .zip(per_month)
+            .map(|(m, (met, breached))| MonthResult {
+                from: m.first_date,
+                to: m.last_date,
+                met,
+                breached,
+                compliance: compliance(met, breached).map(Fraction::to_f64),
+            })
+            .collect();
+        (by_priority, by_month)
+    }
+
+    /// The breaches of the span, over every ticket objective, by instant then case.
+    fn breaches(&self, span: &Span) -> Vec<Breach> {
+        let mut out: Vec<Breach> = self
+            .agreement
+            .doc
+            .objectives
+            .iter()
+            .filter(|o| o.metric.is_ticket_clock())
+            .flat_map(|o| self.clocks_of(o))
+            .filter_map(|c| {
+                let (t, true) = c.ended()? else {
+                    return None;
+                };
+                span.contains(t).then(|| Breach {
+                    case: crate::clock::fact_key(
+                        c.ticket,
+                        c.agreement_type,
+                        c.metric,
+                        c.cycle,
+                        "breach",
+                    ),
+                    ticket: c.ticket.to_owned(),
+                    objective: c.objective.to_owned(),
+                    metric: c.metric.to_owned(),
+                    priority: c.priority.map(str::to_owned),
+                    breached_at: t,
+                    cause: c.cause.map(str::to_owned),
+                    review: c.review.cloned(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.breached_at, &a.case).cmp(&(b.breached_at, &b.case)));
+        out
     }
 
     /// One line per credit entry and fee period wholly inside the period.

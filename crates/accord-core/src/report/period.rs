@@ -211,6 +211,27 @@ impl PeriodSpec {
 }
 
 /// Fee periods (`per`: months, quarters or years, in `tz`) that lie wholly inside `span`.
+/// The calendar months a span touches, each cut to the span (a week inside one month
+/// is one part; a quarter three whole months; `30d` two or three parts).
+pub fn months_of(span: &Span, tz: &TimeZone) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut start = span.first_date.first_of_month();
+    while start <= span.last_date {
+        let Ok(next) = start.checked_add(1.months()) else {
+            break;
+        };
+        let (from, to) = (start_of(start, tz), start_of(next, tz));
+        out.push(Span {
+            from: from.max(span.from),
+            to: to.min(span.to),
+            first_date: start.max(span.first_date),
+            last_date: next.yesterday().unwrap_or(next).min(span.last_date),
+        });
+        start = next;
+    }
+    out
+}
+
 pub fn fee_periods(span: &Span, months_per: i8, tz: &TimeZone) -> Vec<Span> {
     let first = span.first_date;
     // Fee periods start on the first of a month that is a multiple of `months_per` from

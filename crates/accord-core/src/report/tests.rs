@@ -62,6 +62,7 @@ fn clock(ticket: &str, objective: &str, state: ClockState, at: &str) -> ClockRes
         metric: Metric::Resolution,
         cycle: 1,
         state,
+        priority: Some("P2".into()),
         started_at: at,
         stopped_at: (state == ClockState::Met).then_some(at),
         breached_at: (state == ClockState::Breached).then_some(at),
@@ -90,6 +91,10 @@ fn clocks() -> Vec<ClockResult> {
         ClockState::Breached,
         "2026-11-30T23:59:59Z",
     ));
+    // N6–N9 are P1 tickets, the others P2.
+    for c in &mut out[6..10] {
+        c.priority = Some("P1".into());
+    }
     // Outside November, or not ended: not counted there.
     out.push(clock("O1", "res", ClockState::Met, "2026-10-31T23:59:59Z"));
     out.push(clock(
@@ -174,6 +179,14 @@ fn a_hand_computed_month() {
         a["objectives"][0],
         serde_json::json!({"id": "res", "metric": "resolution", "met": 9, "breached": 1,
                            "compliance": 0.9, "goal": 0.9, "achieved": true,
+                           // P1 first (the default priorities' order): 3 met, N9 breached.
+                           "by_priority": [
+            {"priority": "P1", "met": 3, "breached": 1, "compliance": 0.75},
+            {"priority": "P2", "met": 6, "breached": 0, "compliance": 1.0},
+        ],
+                           "by_month": [
+            {"from": "2026-11-01", "to": "2026-11-30", "met": 9, "breached": 1, "compliance": 0.9},
+        ],
                            // The three months before: only October has a clock (O1, met).
                            "trend": [
             {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
@@ -185,7 +198,10 @@ fn a_hand_computed_month() {
     assert_eq!(
         a["objectives"][1],
         serde_json::json!({"id": "first", "metric": "first_response", "met": 0, "breached": 0,
-                           "compliance": null, "goal": null, "achieved": null, "trend": [
+                           "compliance": null, "goal": null, "achieved": null, "by_priority": [],
+                           "by_month": [
+            {"from": "2026-11-01", "to": "2026-11-30", "met": 0, "breached": 0, "compliance": null},
+        ], "trend": [
             {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
             {"from": "2026-09-01", "to": "2026-09-30", "result": null, "achieved": null},
             {"from": "2026-10-01", "to": "2026-10-31", "result": null, "achieved": null},
@@ -550,4 +566,93 @@ fn the_page_shows_the_periods_before() {
         uptime.ends_with("; before: 100%, 100%, 99.866%"),
         "{uptime}"
     );
+}
+
+/// A quarter breaks down into its three months; priorities outside the agreement's list
+/// come after it (bytewise), tickets without one last; every breach is listed with its
+/// case, and its cause once the case has one.
+#[test]
+fn breakdowns_by_priority_and_month_and_the_breaches() {
+    let cfg = config();
+    let mut clocks = vec![
+        clock("A", "res", ClockState::Met, "2026-10-03T10:00:00Z"),
+        clock("B", "res", ClockState::Breached, "2026-10-31T23:59:59Z"),
+        clock("C", "res", ClockState::Met, "2026-11-01T00:00:00Z"),
+        clock("D", "res", ClockState::Breached, "2026-12-24T08:00:00Z"),
+        clock("E", "res", ClockState::Met, "2026-12-31T23:59:59Z"),
+        clock("F", "res", ClockState::Breached, "2026-12-02T00:00:00Z"),
+        // After the quarter: not counted.
+        clock("G", "res", ClockState::Breached, "2027-01-01T00:00:00Z"),
+    ];
+    clocks[1].priority = Some("urgent".into());
+    clocks[2].priority = None;
+    clocks[3].priority = Some("P1".into());
+    clocks[5].priority = Some("P1".into());
+    let mut ends = ends(&clocks);
+    let review =
+        serde_json::json!({"target_realistic": false, "preventive_action": "a second on-call"});
+    let review = review.as_object().unwrap();
+    ends[3].cause = Some("staffing");
+    ends[3].review = Some(review);
+    let period: PeriodSpec = "2026-Q4".parse().unwrap();
+    let r = report(
+        &cfg,
+        &ends,
+        &ServiceRecords::default(),
+        &period,
+        t("2027-01-05T00:00:00Z"),
+    );
+    let v = json(&r);
+    let res = &v["agreements"][0]["objectives"][0];
+    assert_eq!(
+        (res["met"].as_u64(), res["breached"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(
+        res["by_priority"],
+        serde_json::json!([
+            {"priority": "P1", "met": 0, "breached": 2, "compliance": 0.0},
+            {"priority": "P2", "met": 2, "breached": 0, "compliance": 1.0},
+            {"priority": "urgent", "met": 0, "breached": 1, "compliance": 0.0},
+            {"priority": null, "met": 1, "breached": 0, "compliance": 1.0},
+        ])
+    );
+    assert_eq!(
+        res["by_month"],
+        serde_json::json!([
+            {"from": "2026-10-01", "to": "2026-10-31", "met": 1, "breached": 1, "compliance": 0.5},
+            {"from": "2026-11-01", "to": "2026-11-30", "met": 1, "breached": 0, "compliance": 1.0},
+            {"from": "2026-12-01", "to": "2026-12-31", "met": 1, "breached": 2, "compliance": 1.0 / 3.0},
+        ])
+    );
+    assert_eq!(
+        v["agreements"][0]["breaches"],
+        serde_json::json!([
+            {"case": "B:sla:resolution:1:breach", "ticket": "B", "objective": "res", "metric": "resolution",
+             "priority": "urgent", "breached_at": "2026-10-31T23:59:59Z", "cause": null, "review": null},
+            {"case": "F:sla:resolution:1:breach", "ticket": "F", "objective": "res", "metric": "resolution",
+             "priority": "P1", "breached_at": "2026-12-02T00:00:00Z", "cause": null, "review": null},
+            {"case": "D:sla:resolution:1:breach", "ticket": "D", "objective": "res", "metric": "resolution",
+             "priority": "P1", "breached_at": "2026-12-24T08:00:00Z", "cause": "staffing",
+             "review": {"target_realistic": false, "preventive_action": "a second on-call"}},
+        ])
+    );
+    // A week inside a month is one part of it; 30 days across two months, two parts.
+    // (W49 is 30 November to 6 December: two parts too.)
+    for (spec, parts) in [("2026-W50", 1), ("2026-W49", 2), ("30d", 2)] {
+        let period: PeriodSpec = spec.parse().unwrap();
+        let r = report(
+            &cfg,
+            &ends,
+            &ServiceRecords::default(),
+            &period,
+            t("2026-12-10T00:00:00Z"),
+        );
+        let ObjectiveReport::Ticket(res) = &r.agreements[0].objectives[0] else {
+            panic!("a ticket objective first");
+        };
+        assert_eq!(res.by_month.len(), parts, "{spec}");
+        assert_eq!(res.by_month[0].from, r.period.from, "{spec}");
+        assert_eq!(res.by_month[parts - 1].to, r.period.to, "{spec}");
+    }
 }

@@ -203,7 +203,10 @@ pub(super) async fn build<S: Store>(
         records.surveys.push((survey, facts));
     }
 
-    let ended = app.store.ended_clocks(from, to).await?;
+    // Clocks that ended after the evaluation instant had not ended as of it (the stored
+    // clocks are derived as of now); one that ends at `at` counts, as offline.
+    let until = to.min(at + jiff::SignedDuration::from_secs(1));
+    let ended = app.store.ended_clocks(from, until).await?;
     let ends: Vec<ClockEnd<'_>> = ended
         .iter()
         .filter(|c| match (viewer, &c.customer) {
@@ -212,8 +215,12 @@ pub(super) async fn build<S: Store>(
             (Viewer::Customer(_), None) => false,
         })
         .map(|c| ClockEnd {
+            ticket: &c.ticket,
+            agreement_type: &c.agreement_type,
             agreement: &c.agreement,
             objective: &c.objective,
+            metric: &c.metric,
+            cycle: c.cycle,
             state: if c.breached {
                 accord_core::clock::ClockState::Breached
             } else {
@@ -221,6 +228,9 @@ pub(super) async fn build<S: Store>(
             },
             stopped_at: (!c.breached).then_some(c.at),
             breached_at: c.breached.then_some(c.at),
+            priority: c.priority.as_deref(),
+            cause: c.cause.as_deref(),
+            review: c.review.as_ref(),
         })
         .collect();
     let mut report = report::report(config, &ends, &records, &period, at);

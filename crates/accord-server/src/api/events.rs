@@ -287,6 +287,8 @@ pub struct ClockView {
     pub cycle: u32,
     /// running, paused, met, breached or cancelled.
     pub state: String,
+    /// The ticket's priority when the clock stopped (for an open clock, its current one).
+    pub priority: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub started_at: jiff::Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -319,6 +321,7 @@ impl ClockView {
             metric: c.metric.as_str().to_owned(),
             cycle: c.cycle,
             state: c.state.as_str().to_owned(),
+            priority: c.priority.as_ref().map(ToString::to_string),
             started_at: c.started_at,
             stopped_at: c.stopped_at,
             breached_at: c.breached_at,
@@ -341,6 +344,7 @@ impl ClockView {
             metric: c.metric,
             cycle: c.cycle,
             state: c.state,
+            priority: c.priority,
             started_at: c.started_at,
             stopped_at: c.stopped_at,
             breached_at: c.breached_at,

@@ -203,7 +203,10 @@ async fn records_probes_report_and_credits() {
     assert_eq!(
         acme["objectives"][0],
         json!({"id": "first", "metric": "first_response", "met": 1, "breached": 0,
-               "compliance": 1.0, "goal": 0.9, "achieved": true, "trend": [
+               "compliance": 1.0, "goal": 0.9, "achieved": true,
+               "by_priority": [{"priority": null, "met": 1, "breached": 0, "compliance": 1.0}],
+               "by_month": [{"from": "2026-11-01", "to": "2026-11-30", "met": 1, "breached": 0, "compliance": 1.0}],
+               "trend": [
             {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
             {"from": "2026-09-01", "to": "2026-09-30", "result": null, "achieved": null},
             {"from": "2026-10-01", "to": "2026-10-31", "result": null, "achieved": null},

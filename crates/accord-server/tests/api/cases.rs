@@ -93,7 +93,7 @@ async fn a_breach_case_is_walked_through_every_step_and_closes_after_the_review(
             "/v1/events",
             &app.admin,
             json!([{"id": "e1", "ticket": "T-5", "at": created.to_string(), "type": "created",
-                    "customer": "acme"}]),
+                    "customer": "acme", "priority": "P2"}]),
         )
         .await;
     assert_eq!(response.status(), 202);
@@ -219,6 +219,30 @@ async fn a_breach_case_is_walked_through_every_step_and_closes_after_the_review(
     assert!(message.contains("ticket T-5"), "{message}");
     assert!(message.contains("shift change"), "{message}");
     assert!(message.contains("Kim Lee is responsible"), "{message}");
+
+    // The report lists the breach with its case's cause and review answers (the clock
+    // is stored running: the watcher announced the breach without deriving it again).
+    let report: Value = app
+        .get("/v1/report?period=30d", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let std = &report["agreements"][0];
+    assert_eq!(std["id"], "std", "{report}");
+    assert_eq!(std["objectives"][0]["breached"], 1, "{report}");
+    assert_eq!(
+        std["objectives"][0]["by_priority"],
+        json!([{"priority": "P2", "met": 0, "breached": 1, "compliance": 0.0}])
+    );
+    let breach = &std["breaches"][0];
+    assert_eq!(breach["case"], id.as_str());
+    assert_eq!(breach["priority"], "P2");
+    assert_eq!(breach["cause"], "staffing");
+    assert_eq!(
+        breach["review"]["preventive_action"],
+        "overlap shift changes by 15 minutes"
+    );
 
     // A step is done once.
     let again = app
