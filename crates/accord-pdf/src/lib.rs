@@ -11,6 +11,7 @@ use typst_as_lib::TypstEngine;
 use typst_layout::PagedDocument;
 
 const TEMPLATE: &str = include_str!("../templates/report.typ");
+const REVIEW_TEMPLATE: &str = include_str!("../templates/review.typ");
 
 /// Where Debian's `fonts-dejavu-core` puts its fonts.
 pub const DEFAULT_FONT_DIR: &str = "/usr/share/fonts/truetype/dejavu";
@@ -55,9 +56,32 @@ pub fn fonts(dir: &Path) -> Result<Vec<Vec<u8>>, PdfError> {
 
 /// The report as a PDF document.
 pub fn render(report: &Report, fonts: Vec<Vec<u8>>) -> Result<Vec<u8>, PdfError> {
-    let data = view::report(report).to_string();
+    typeset(TEMPLATE, &view::report(report), fonts)
+}
+
+/// The review document of one customer (or of every agreement) as a PDF document.
+pub fn render_review(
+    report: &Report,
+    customer: Option<&str>,
+    customer_name: Option<&str>,
+    fonts: Vec<Vec<u8>>,
+) -> Result<Vec<u8>, PdfError> {
+    typeset(
+        REVIEW_TEMPLATE,
+        &view::review(report, customer, customer_name),
+        fonts,
+    )
+}
+
+/// A built-in template typeset with a view as its `data` input.
+fn typeset(
+    template: &'static str,
+    view: &serde_json::Value,
+    fonts: Vec<Vec<u8>>,
+) -> Result<Vec<u8>, PdfError> {
+    let data = view.to_string();
     let engine = TypstEngine::builder()
-        .main_file(TEMPLATE)
+        .main_file(template)
         .fonts(fonts)
         .build();
     let mut inputs = Dict::new();

@@ -127,6 +127,9 @@ enum Command {
         /// when that is earlier.
         #[arg(long)]
         at: Option<jiff::Timestamp>,
+        /// Only this customer's agreements (the review document's customer).
+        #[arg(long)]
+        customer: Option<String>,
         #[arg(long, value_enum, default_value = "json")]
         format: report::Format,
     },
@@ -333,13 +336,17 @@ fn main() -> ExitCode {
             events,
             period,
             at,
+            customer,
             format,
         } => report::run(
-            &config,
-            &events,
-            &period,
-            at,
-            format,
+            report::Request {
+                config_dir: &config,
+                events: &events,
+                period: &period,
+                at,
+                customer: customer.as_deref(),
+                format,
+            },
             std::io::BufWriter::new(std::io::stdout().lock()),
             std::io::stderr().lock(),
         ),

@@ -1,6 +1,7 @@
-//! `accord report --config DIR --events FILE… --period P [--at T] --format F` (DESIGN 4,
-//! a public contract): the period report offline, from ticket events and service
-//! records in JSON lines.
+//! `accord report --config DIR --events FILE… --period P [--at T] [--customer ID]
+//! --format F` (DESIGN 4, a public contract): the period report offline, from ticket
+//! events and service records in JSON lines; with `review-html`/`review-pdf`, the
+//! review document for a customer's meeting.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -29,6 +30,12 @@ pub enum Format {
     /// The same as a PDF document (fonts: Debian's fonts-dejavu-core, or
     /// ACCORD_FONT_DIR).
     Pdf,
+    /// The review document for a customer's meeting (with --customer): summary,
+    /// compliance over time, breaches by priority and cause, each breach's review
+    /// questions; a page.
+    ReviewHtml,
+    /// The review document as a PDF.
+    ReviewPdf,
 }
 
 /// Service records, and the surveys still to be given their tickets' facts.
@@ -66,19 +73,36 @@ pub fn service_records(
     Ok(out)
 }
 
-pub fn run(
-    config_dir: &Path,
-    events: &[PathBuf],
-    period: &str,
-    at: Option<Timestamp>,
-    format: Format,
-    out: impl Write,
-    mut warn: impl Write,
-) -> anyhow::Result<()> {
+/// What `accord report` is asked for.
+pub struct Request<'a> {
+    pub config_dir: &'a Path,
+    pub events: &'a [PathBuf],
+    pub period: &'a str,
+    pub at: Option<Timestamp>,
+    /// Only this customer's agreements (and the review document's customer).
+    pub customer: Option<&'a str>,
+    pub format: Format,
+}
+
+pub fn run(request: Request<'_>, out: impl Write, mut warn: impl Write) -> anyhow::Result<()> {
+    let Request {
+        config_dir,
+        events,
+        period,
+        at,
+        customer,
+        format,
+    } = request;
     let period: PeriodSpec = period
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--period: {e}"))?;
     let config = load_config(config_dir, &mut warn)?;
+    let name = match customer {
+        Some(id) => Some(report::customer_name(&config, id).ok_or_else(|| {
+            anyhow::anyhow!("--customer: no customer {id:?} in {}", config_dir.display())
+        })?),
+        None => None,
+    };
     let stream = read_stream(events)?;
     let prepared = clock::prepare(stream.events);
     for (position, conflict) in &prepared.conflicts {
@@ -104,12 +128,23 @@ pub fn run(
     });
     let clocks = clock::fold_all(&config, &prepared, at);
     let ends: Vec<report::ClockEnd<'_>> = clocks.iter().map(report::ClockEnd::from).collect();
-    let report = report::report(&config, &ends, &records, &period, at);
-    write(&report, format, out)
+    let mut report = report::report(&config, &ends, &records, &period, at);
+    if let Some(id) = customer {
+        report
+            .agreements
+            .retain(|a| a.customer.as_deref() == Some(id));
+    }
+    write(&report, format, customer.zip(name), out)
 }
 
-/// Writes a report in one of the formats.
-pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Result<()> {
+/// Writes a report in one of the formats (`customer`: the id and name a review is for).
+pub fn write(
+    report: &Report,
+    format: Format,
+    customer: Option<(&str, &str)>,
+    mut out: impl Write,
+) -> anyhow::Result<()> {
+    let (id, name) = (customer.map(|c| c.0), customer.map(|c| c.1));
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, report)?;
@@ -209,6 +244,16 @@ pub fn write(report: &Report, format: Format, mut out: impl Write) -> anyhow::Re
             let dir = accord_pdf::font_dir(std::env::var("ACCORD_FONT_DIR").ok());
             let fonts = accord_pdf::fonts(&dir)?;
             out.write_all(&accord_pdf::render(report, fonts)?)?;
+        }
+        Format::ReviewHtml => {
+            let page = accord_server::report_html::render_review(report, id, name)
+                .map_err(|e| anyhow::anyhow!("cannot render the review: {e}"))?;
+            out.write_all(page.as_bytes())?;
+        }
+        Format::ReviewPdf => {
+            let dir = accord_pdf::font_dir(std::env::var("ACCORD_FONT_DIR").ok());
+            let fonts = accord_pdf::fonts(&dir)?;
+            out.write_all(&accord_pdf::render_review(report, id, name, fonts)?)?;
         }
     }
     out.flush().context("cannot write the report")?;

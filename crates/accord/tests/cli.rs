@@ -776,6 +776,117 @@ fn report_offline_gives_compliance_availability_and_credits() {
     assert!(bad.stdout.is_empty());
 }
 
+/// The review document for one customer's meeting: its agreements only, the breaches
+/// with their review questions, as a page and as a PDF.
+#[test]
+fn the_review_document_of_a_customer_as_a_page_and_a_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"id":"e1","ticket":"T-1","at":"2026-11-02T10:00:00Z","type":"created","customer":"acme","service":"email","priority":"critical","status":"open"}"#, "\n",
+            r#"{"id":"e2","ticket":"T-1","at":"2026-11-02T10:12:00Z","type":"agent_replied","public":true}"#, "\n",
+            // Nobody answers T-2: its first response breaches.
+            r#"{"id":"e3","ticket":"T-2","at":"2026-11-03T10:00:00Z","type":"created","customer":"acme","service":"email","priority":"critical","status":"open"}"#, "\n",
+            r#"{"id":"e4","ticket":"G-1","at":"2026-11-03T10:00:00Z","type":"created","customer":"globex","priority":"P1","status":"open"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let review = |customer: &str, format: &str| {
+        accord()
+            .args(["report", "--config"])
+            .arg(examples_dir())
+            .arg("--events")
+            .arg(&events)
+            .args(["--period", "2026-Q4", "--at", "2026-12-31T12:00:00Z"])
+            .args(["--customer", customer, "--format", format])
+            .output()
+            .unwrap()
+    };
+    let out = review("acme", "review-html");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8(out.stdout).unwrap();
+    for text in [
+        "<h1>Service review: Acme Corporation</h1>",
+        "2026-Q4 (2026-10-01 – 2026-12-31)",
+        "Compliance over time",
+        "Breaches by priority",
+        ">critical</text>",
+        ">not recorded yet</text>",
+        "<h3>T-2 · ",
+        "<td>Was the target realistic?</td><td>to discuss</td>",
+    ] {
+        assert!(page.contains(text), "{text} in the page: {page}");
+    }
+    assert!(page.contains("<h3>T-2 · email-first-response "), "{page}");
+    assert!(
+        !page.contains("<h3>T-1 · email-first-response "),
+        "a met clock is no breach"
+    );
+    // Objectives without any result are left out of the trend chart.
+    assert!(page.contains("acme-email · email-uptime</text>"));
+    assert!(!page.contains("acme-gold · high-resolution</text>"));
+    assert!(
+        !page.contains("globex"),
+        "another customer's agreements stay out"
+    );
+
+    let unknown = review("nobody", "review-html");
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("--customer: no customer \"nobody\""),
+        "{}",
+        stderr(&unknown)
+    );
+    assert!(unknown.stdout.is_empty());
+
+    if std::env::var_os("ACCORD_TEST_PDF").is_none() {
+        eprintln!(
+            "skipped: the review PDF check (set ACCORD_TEST_PDF=1 with fonts-dejavu-core and poppler-utils installed; .ci/run does)"
+        );
+        return;
+    }
+    let out = review("acme", "review-pdf");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.starts_with(b"%PDF-"));
+    let pdf_path = dir.path().join("review.pdf");
+    std::fs::write(&pdf_path, &out.stdout).unwrap();
+    let png = dir.path().join("review-page");
+    let drawn = Command::new("pdftoppm")
+        .args(["-png", "-r", "40", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf_path)
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        drawn.status.success(),
+        "{}",
+        String::from_utf8_lossy(&drawn.stderr)
+    );
+    assert!(
+        std::fs::metadata(dir.path().join("review-page.png"))
+            .unwrap()
+            .len()
+            > 1000
+    );
+    let text = Command::new("pdftotext")
+        .arg(&pdf_path)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for figure in [
+        "Service review: Acme Corporation",
+        "Breaches by cause",
+        "T-2",
+        "Was the target realistic?",
+        "to discuss",
+    ] {
+        assert!(text.contains(figure), "{figure} in the PDF text: {text}");
+    }
+}
+
 #[test]
 fn openslo_imports_offline_and_to_the_server_and_refuses_what_it_cannot_express() {
     let openslo =

@@ -311,6 +311,15 @@ pub struct ServiceView<'a> {
     pub requests: Vec<&'a Requests>,
 }
 
+/// A customer's name from the configuration.
+pub fn customer_name<'c>(config: &'c Config, id: &str) -> Option<&'c str> {
+    config
+        .customers
+        .iter()
+        .find(|c| c.id.value == id)
+        .map(|c| c.name.as_str())
+}
+
 /// The agreement calendar's zone (UTC for `24x7` or none): periods are counted in it.
 pub fn agreement_zone(config: &Config, agreement: &Agreement) -> TimeZone {
     agreement

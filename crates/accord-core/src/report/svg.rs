@@ -89,6 +89,126 @@ pub fn bar_chart(bars: &[Bar]) -> String {
     out
 }
 
+/// One line of a [`line_chart`]: a result (a share) per period, `None` without data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<Option<f64>>,
+}
+
+const COLOURS: [&str; 6] = [
+    "#1565c0", "#ef6c00", "#6a1b9a", "#2e7d32", "#ad1457", "#00838f",
+];
+
+/// Results over periods (oldest first, `periods` naming them), a line per series; the
+/// scale starts as in [`bar_chart`]. A gap in the data breaks the line.
+pub fn line_chart(periods: &[String], series: &[Series]) -> String {
+    let lowest = series
+        .iter()
+        .flat_map(|s| s.points.iter().flatten())
+        .fold(1.0_f64, |a, &b| a.min(b));
+    let lo = ((lowest - 0.05).max(0.0) * 20.0).floor() / 20.0;
+    let (left, top, plot_w, plot_h) = (50.0, 10.0, 420.0, 160.0);
+    let step = plot_w / (periods.len().max(2) - 1) as f64;
+    let x = |i: usize| left + i as f64 * step;
+    let y = |v: f64| top + plot_h - (v.clamp(lo, 1.0) - lo) / (1.0 - lo).max(1e-9) * plot_h;
+    let legend_y = top + plot_h + 40.0;
+    let height = legend_y + 18.0 * series.len() as f64;
+    let width = left + plot_w + 40.0;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" role=\"img\" font-family=\"sans-serif\" font-size=\"12\">"
+    );
+    for (v, label) in [(lo, percent(lo)), (1.0, "100%".to_owned())] {
+        out.push_str(&format!(
+            "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#bdbdbd\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#757575\" text-anchor=\"end\">{label}</text>",
+            left + plot_w,
+            y(v),
+            y(v),
+            left - 4.0,
+            y(v) + 4.0
+        ));
+    }
+    for (i, p) in periods.iter().enumerate() {
+        out.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#757575\" text-anchor=\"middle\">{}</text>",
+            x(i),
+            top + plot_h + 18.0,
+            escape(p)
+        ));
+    }
+    for (k, s) in series.iter().enumerate() {
+        let colour = COLOURS[k % COLOURS.len()];
+        let mut run: Vec<String> = Vec::new();
+        let flush = |run: &mut Vec<String>, out: &mut String| {
+            if run.len() > 1 {
+                out.push_str(&format!(
+                    "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+                    run.join(" ")
+                ));
+            }
+            run.clear();
+        };
+        for (i, point) in s.points.iter().enumerate() {
+            match point {
+                Some(v) => {
+                    run.push(format!("{:.1},{:.1}", x(i), y(*v)));
+                    out.push_str(&format!(
+                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"><title>{}: {}</title></circle>",
+                        x(i),
+                        y(*v),
+                        escape(&s.label),
+                        percent(*v)
+                    ));
+                }
+                None => flush(&mut run, &mut out),
+            }
+        }
+        flush(&mut run, &mut out);
+        let ly = legend_y + 18.0 * k as f64;
+        out.push_str(&format!(
+            "<rect x=\"{left}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{colour}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            ly - 6.0,
+            left + 18.0,
+            ly,
+            escape(&s.label)
+        ));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Counts as horizontal bars (breaches by priority, by cause), longest first as given.
+pub fn count_chart(counts: &[(String, u64)]) -> String {
+    let most = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1) as f64;
+    let height = ROW * counts.len().max(1) as f64 + 8.0;
+    let width = LABEL_WIDTH + PLOT_WIDTH + 70.0;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" role=\"img\" font-family=\"sans-serif\" font-size=\"12\">"
+    );
+    if counts.is_empty() {
+        out.push_str("<text x=\"0\" y=\"19\" fill=\"#757575\">none</text>");
+    }
+    for (i, (label, n)) in counts.iter().enumerate() {
+        let y = i as f64 * ROW + 4.0;
+        let w = *n as f64 / most * PLOT_WIDTH;
+        out.push_str(&format!(
+            "<text x=\"0\" y=\"{:.1}\">{}</text>\
+             <rect x=\"{LABEL_WIDTH}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"#c62828\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">{n}</text>",
+            y + 15.0,
+            escape(label),
+            LABEL_WIDTH + w + 6.0,
+            y + 15.0
+        ));
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// `0.99875` → `99.875%` (at most three decimals, no trailing zeros).
 pub fn percent(share: f64) -> String {
     let text = format!("{:.3}", share * 100.0);
@@ -125,6 +245,29 @@ mod tests {
         // The scale starts at 85 % (the lowest figure, 90 %, less 5 %).
         assert!(svg.contains(">85%</text>"), "{svg}");
         assert_eq!(percent(0.9), "90%");
+
+        // A line per objective over the periods; a gap breaks it.
+        let periods: Vec<String> = ["Jul", "Aug", "Sep", "Oct"].map(String::from).to_vec();
+        let svg = line_chart(
+            &periods,
+            &[
+                Series {
+                    label: "first <response>".into(),
+                    points: vec![Some(0.9), Some(0.95), None, Some(1.0)],
+                },
+                Series {
+                    label: "uptime".into(),
+                    points: vec![None, None, Some(0.999), Some(0.998)],
+                },
+            ],
+        );
+        assert!(svg.contains("first &lt;response&gt;"));
+        assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 5);
+        assert!(svg.contains(">Oct</text>") && svg.contains("uptime: 99.8%"));
+        let bars = count_chart(&[("P1".into(), 4), ("staffing & shifts".into(), 2)]);
+        assert!(bars.contains(">4</text>") && bars.contains("staffing &amp; shifts"));
+        assert!(count_chart(&[]).contains(">none</text>"));
         assert_eq!(percent(0.99875), "99.875%");
     }
 }

@@ -559,7 +559,7 @@ fn the_page_shows_the_periods_before() {
     let page = view::agreement(&r.agreements[0]);
     assert_eq!(
         page["objectives"][0]["detail"],
-        "9 met, 1 breached; before: no data, no data, 100%"
+        "9 met, 1 breached; P1 75%, P2 100%; before: no data, no data, 100%"
     );
     let uptime = page["objectives"][2]["detail"].as_str().unwrap();
     assert!(
@@ -655,4 +655,92 @@ fn breakdowns_by_priority_and_month_and_the_breaches() {
         assert_eq!(res.by_month[0].from, r.period.from, "{spec}");
         assert_eq!(res.by_month[parts - 1].to, r.period.to, "{spec}");
     }
+}
+
+/// The review document: the customer's agreements only, a summary in words, the trend,
+/// breaches counted by priority and cause, and each breach with its review questions
+/// answered where the case's review has answers.
+#[test]
+fn the_review_document_of_a_customer() {
+    let cfg = config();
+    let mut clocks = vec![
+        clock("A", "res", ClockState::Met, "2026-10-03T10:00:00Z"),
+        clock("B", "res", ClockState::Breached, "2026-11-04T10:00:00Z"),
+        clock("C", "res", ClockState::Breached, "2026-12-04T10:00:00Z"),
+        clock("S", "res", ClockState::Met, "2026-07-04T10:00:00Z"),
+    ];
+    clocks[1].priority = Some("P1".into());
+    let mut ends = ends(&clocks);
+    let review = serde_json::json!({"target_realistic": false, "configured_right": true,
+                                    "preventive_action": "a second on-call"});
+    ends[1].cause = Some("staffing");
+    ends[1].review = review.as_object();
+    let period: PeriodSpec = "2026-Q4".parse().unwrap();
+    let r = report(
+        &cfg,
+        &ends,
+        &ServiceRecords::default(),
+        &period,
+        t("2027-01-05T00:00:00Z"),
+    );
+    let doc = view::review(&r, Some("acme"), customer_name(&cfg, "acme"));
+    assert_eq!(doc["title"], "Service review: Acme");
+    assert_eq!(doc["period"]["label"], "2026-Q4");
+    let summary: Vec<&str> = doc["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        summary
+            .contains(&"2 promises were broken; the most common recorded cause was staffing (1)."),
+        "{summary:?}"
+    );
+    // The trend: the three quarters before, then this one (S met in Q3; A met, B and C
+    // breached in Q4).
+    let trend = doc["trend_chart"].as_str().unwrap();
+    for label in ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"] {
+        assert!(
+            trend.contains(&format!(">{label}</text>")),
+            "{label}: {trend}"
+        );
+    }
+    assert!(
+        trend.contains("res: 100%") && trend.contains("res: 33.333%"),
+        "{trend}"
+    );
+    let priorities = doc["priority_chart"].as_str().unwrap();
+    assert!(priorities.contains(">P1</text>") && priorities.contains(">P2</text>"));
+    let causes = doc["cause_chart"].as_str().unwrap();
+    assert!(causes.contains(">staffing</text>") && causes.contains(">not recorded yet</text>"));
+    let breaches = doc["breaches"].as_array().unwrap();
+    assert_eq!(breaches.len(), 2);
+    assert_eq!(breaches[0]["case"], "B:sla:resolution:1:breach");
+    assert_eq!(breaches[0]["cause"], "staffing");
+    let answers: Vec<&str> = breaches[0]["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["answer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        answers,
+        ["no", "yes", "to discuss", "to discuss", "a second on-call"]
+    );
+    assert_eq!(breaches[1]["questions"][0]["answer"], "to discuss");
+    assert_eq!(breaches[1]["cause"], "not recorded yet");
+    assert_eq!(doc["breaches_not_listed"], 0);
+    assert_eq!(
+        doc["agreements"][0]["months"][0]["months"][1],
+        serde_json::json!({"label": "2026-11", "text": "0% (0 of 1)"})
+    );
+    // Another customer's review has none of acme's agreements.
+    let other = view::review(&r, Some("globex"), None);
+    assert_eq!(other["agreements"], serde_json::json!([]));
+    assert_eq!(other["breaches"], serde_json::json!([]));
+    assert_eq!(
+        other["summary"][0],
+        "No agreement was in force in this period."
+    );
 }

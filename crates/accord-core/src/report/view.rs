@@ -29,6 +29,25 @@ fn trend_text(trend: &[TrendPoint]) -> String {
     format!("; before: {}", points.join(", "))
 }
 
+/// `; P1 75%, P2 100%` (compliance per priority), or nothing.
+fn priority_text(by_priority: &[super::PriorityResult]) -> String {
+    let parts: Vec<String> = by_priority
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p.priority.as_deref().unwrap_or("no priority"),
+                share(p.compliance)
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join(", "))
+    }
+}
+
 /// One agreement: `id`, `customer`, `type`, `version`, `watermelon`, `summary`,
 /// `objectives` (each with `id`, `metric`, `achieved`, `result_text`, `goal_text`,
 /// `detail`), `credits` owed (`objective`, `from`, `to`, `rate_text`, `amount_text`,
@@ -49,7 +68,7 @@ pub fn agreement(a: &AgreementReport) -> Value {
                 json!({"id": t.id, "metric": t.metric, "achieved": t.achieved,
                        "result_text": t.compliance.map_or_else(|| "no clocks ended".to_owned(), percent),
                        "goal_text": t.goal.map_or_else(|| "–".to_owned(), percent),
-                       "detail": format!("{} met, {} breached{}", t.met, t.breached, trend_text(&t.trend))})
+                       "detail": format!("{} met, {} breached{}{}", t.met, t.breached, priority_text(&t.by_priority), trend_text(&t.trend))})
             }
             ObjectiveReport::Availability(v) => {
                 bars.push(Bar {
@@ -147,4 +166,232 @@ pub fn summary(a: &AgreementReport) -> String {
 pub fn report(r: &Report) -> Value {
     json!({"period": {"from": r.period.from.to_string(), "to": r.period.to.to_string()},
            "agreements": r.agreements.iter().map(agreement).collect::<Vec<_>>()})
+}
+
+/// The review questions asked of every breach, with the `review` step's field that
+/// answers each (docs/decisions.md, breach cases).
+pub const REVIEW_QUESTIONS: [(&str, &str); 5] = [
+    ("target_realistic", "Was the target realistic?"),
+    ("configured_right", "Is the objective configured right?"),
+    ("impact_team", "What did it cost the team?"),
+    ("impact_customer", "What did it cost the customer?"),
+    ("preventive_action", "What will prevent it next time?"),
+];
+
+/// How many breaches the documents list one by one (the JSON report has them all).
+pub const BREACHES_LISTED: usize = 50;
+
+/// A period's short name: `2026-10` for a month, `2026-Q4` for a quarter, `2026` for a
+/// year, else its dates.
+fn period_label(from: jiff::civil::Date, to: jiff::civil::Date) -> String {
+    let whole_months = from.day() == 1 && to.tomorrow().is_ok_and(|d| d.day() == 1);
+    let months = (i32::from(to.year()) - i32::from(from.year())) * 12 + i32::from(to.month())
+        - i32::from(from.month())
+        + 1;
+    match (whole_months, months) {
+        (true, 1) => format!("{}-{:02}", from.year(), from.month()),
+        (true, 3) if (from.month() - 1) % 3 == 0 => {
+            format!("{}-Q{}", from.year(), (from.month() - 1) / 3 + 1)
+        }
+        (true, 12) if from.month() == 1 => from.year().to_string(),
+        _ => format!("{from} – {to}"),
+    }
+}
+
+/// The quarterly business review (or any period's) of one customer's agreements, or of
+/// all when `customer` is `None`: `title`, `period` (`from`, `to`, `label`), `summary`
+/// (sentences), `trend_chart` (compliance and availability over the periods before and
+/// this one), `priority_chart` and `cause_chart` (breaches counted), `agreements` (as
+/// [`agreement`], each with `months`: per ticket objective its compliance per month),
+/// `breaches` (the first [`BREACHES_LISTED`], each with its review `questions` and the
+/// answers recorded) and `breaches_not_listed`.
+pub fn review(r: &Report, customer: Option<&str>, customer_name: Option<&str>) -> Value {
+    use super::svg::{Series, count_chart, line_chart};
+    let agreements: Vec<&AgreementReport> = r
+        .agreements
+        .iter()
+        .filter(|a| customer.is_none_or(|c| a.customer.as_deref() == Some(c)))
+        .collect();
+    let title = match (customer_name, customer) {
+        (Some(name), _) | (None, Some(name)) => format!("Service review: {name}"),
+        (None, None) => "Service review".to_owned(),
+    };
+    let label = period_label(r.period.from, r.period.to);
+
+    // Compliance and availability over the periods before and this one.
+    let mut periods: Vec<String> = Vec::new();
+    let mut series = Vec::new();
+    let several = agreements.len() > 1;
+    for a in &agreements {
+        for o in &a.objectives {
+            let (trend, now) = match o {
+                ObjectiveReport::Ticket(t) => (&t.trend, t.compliance),
+                ObjectiveReport::Availability(v) => (&v.trend, v.availability),
+                ObjectiveReport::Experience(_) => continue,
+            };
+            if periods.is_empty() {
+                periods = trend.iter().map(|p| period_label(p.from, p.to)).collect();
+                periods.push(label.clone());
+            }
+            let mut points: Vec<Option<f64>> = trend.iter().map(|p| p.result).collect();
+            points.push(now);
+            // A line with nothing to draw only crowds the legend.
+            if points.iter().all(Option::is_none) {
+                continue;
+            }
+            series.push(Series {
+                label: if several {
+                    format!("{} · {}", a.id, o.id())
+                } else {
+                    o.id().to_owned()
+                },
+                points,
+            });
+        }
+    }
+
+    // Breaches by priority (in the objectives' priority order) and by cause.
+    let mut by_priority: Vec<(String, u64)> = Vec::new();
+    let mut by_cause: Vec<(String, u64)> = Vec::new();
+    let add = |list: &mut Vec<(String, u64)>, key: String, n: u64| match list
+        .iter_mut()
+        .find(|(k, _)| *k == key)
+    {
+        Some((_, sum)) => *sum += n,
+        None => list.push((key, n)),
+    };
+    for a in &agreements {
+        for o in &a.objectives {
+            if let ObjectiveReport::Ticket(t) = o {
+                for p in t.by_priority.iter().filter(|p| p.breached > 0) {
+                    let name = p.priority.clone().unwrap_or_else(|| "no priority".into());
+                    add(&mut by_priority, name, p.breached);
+                }
+            }
+        }
+        for b in &a.breaches {
+            let cause = b.cause.clone().unwrap_or_else(|| "not recorded yet".into());
+            add(&mut by_cause, cause, 1);
+        }
+    }
+    by_cause.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+
+    let mut breaches: Vec<(&str, &super::Breach)> = agreements
+        .iter()
+        .flat_map(|a| a.breaches.iter().map(|b| (a.id.as_str(), b)))
+        .collect();
+    breaches.sort_by(|x, y| (x.1.breached_at, &x.1.case).cmp(&(y.1.breached_at, &y.1.case)));
+    let total_breaches = breaches.len();
+    let listed: Vec<Value> = breaches
+        .iter()
+        .take(BREACHES_LISTED)
+        .map(|(agreement, b)| {
+            let questions: Vec<Value> = REVIEW_QUESTIONS
+                .iter()
+                .map(|(field, question)| {
+                    let answer = match b.review.as_ref().and_then(|r| r.get(*field)) {
+                        Some(Value::Bool(true)) => "yes".to_owned(),
+                        Some(Value::Bool(false)) => "no".to_owned(),
+                        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                        _ => "to discuss".to_owned(),
+                    };
+                    json!({"question": question, "answer": answer})
+                })
+                .collect();
+            json!({"case": b.case, "agreement": agreement, "ticket": b.ticket,
+                   "objective": b.objective, "priority": b.priority.as_deref().unwrap_or("–"),
+                   "breached_at": b.breached_at.to_string(),
+                   "cause": b.cause.as_deref().unwrap_or("not recorded yet"),
+                   "questions": questions})
+        })
+        .collect();
+
+    let sections: Vec<Value> = agreements
+        .iter()
+        .map(|a| {
+            let mut v = agreement(a);
+            let months: Vec<Value> = a
+                .objectives
+                .iter()
+                .filter_map(|o| match o {
+                    ObjectiveReport::Ticket(t) => Some(json!({"id": t.id,
+                        "months": t.by_month.iter().map(|m| json!({
+                            "label": period_label(m.from, m.to),
+                            "text": if m.met + m.breached == 0 {
+                                "–".to_owned()
+                            } else {
+                                format!("{} ({} of {})", share(m.compliance), m.met, m.met + m.breached)
+                            },
+                        })).collect::<Vec<_>>()})),
+                    _ => None,
+                })
+                .collect();
+            v["months"] = Value::from(months);
+            v
+        })
+        .collect();
+
+    json!({"title": title,
+           "period": {"from": r.period.from.to_string(), "to": r.period.to.to_string(), "label": label},
+           "summary": review_summary(&agreements, total_breaches, &by_cause),
+           "trend_chart": line_chart(&periods, &series),
+           "priority_chart": count_chart(&by_priority),
+           "cause_chart": count_chart(&by_cause),
+           "agreements": sections,
+           "breaches": listed,
+           "breaches_not_listed": total_breaches.saturating_sub(BREACHES_LISTED)})
+}
+
+/// The review's opening in plain words: objectives met, breaches and their main cause,
+/// credits, and the watermelon warning.
+fn review_summary(
+    agreements: &[&AgreementReport],
+    breaches: usize,
+    by_cause: &[(String, u64)],
+) -> Vec<String> {
+    let judged: Vec<bool> = agreements
+        .iter()
+        .flat_map(|a| a.objectives.iter().filter_map(ObjectiveReport::achieved))
+        .collect();
+    let mut out = Vec::new();
+    if agreements.is_empty() {
+        out.push("No agreement was in force in this period.".to_owned());
+        return out;
+    }
+    out.push(if judged.is_empty() {
+        "No objective had results in this period.".to_owned()
+    } else {
+        format!(
+            "{} of {} objectives were met.",
+            judged.iter().filter(|ok| **ok).count(),
+            judged.len()
+        )
+    });
+    out.push(
+        match (
+            breaches,
+            by_cause.iter().find(|(c, _)| c != "not recorded yet"),
+        ) {
+            (0, _) => "No promise was broken.".to_owned(),
+            (1, _) => "One promise was broken; its review is below.".to_owned(),
+            (n, Some((cause, k))) => {
+                format!(
+                    "{n} promises were broken; the most common recorded cause was {cause} ({k})."
+                )
+            }
+            (n, None) => {
+                format!("{n} promises were broken; their causes are still to be recorded.")
+            }
+        },
+    );
+    for a in agreements {
+        out.push(format!("{}: {}", a.id, summary(a)));
+        if a.watermelon {
+            out.push(format!(
+                "{}: every service level was met, but customers are not happy (an experience objective was missed).",
+                a.id
+            ));
+        }
+    }
+    out
 }

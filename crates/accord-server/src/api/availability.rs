@@ -142,8 +142,13 @@ pub struct ReportQuery {
     /// Evaluate as of this instant (RFC 3339). Default: now, or the period's end when
     /// that is earlier.
     pub at: Option<String>,
-    /// `json` (default) or `html` (a page with charts).
+    /// `json` (default), `html` (a page with charts) or `review` (the review document
+    /// for a customer's meeting: trends, breaches by priority and cause, and the review
+    /// questions of each breach).
     pub format: Option<String>,
+    /// Only this customer's agreements (a customer-bound token gets its own, whatever it
+    /// names).
+    pub customer: Option<String>,
 }
 
 /// The period report and the instant it was evaluated at.
@@ -249,7 +254,7 @@ pub(super) async fn build<S: Store>(
 #[utoipa::path(get, path = "/v1/report", tag = "availability", params(ReportQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The report (see DESIGN 4 for its shape); with `format=html`, a page (text/html)", body = Object),
+        (status = 200, description = "The report (see DESIGN 4 for its shape); with `format=html` a page, with `format=review` the review document (text/html)", body = Object),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -259,22 +264,41 @@ pub async fn get_report<S: Store>(
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
-    let html = match query.format.as_deref() {
-        None | Some("json") => false,
-        Some("html") => true,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "format",
-                format!("must be json or html (got {other:?})"),
-            ));
-        }
-    };
-    let report = build(&app, &caller.viewer(), &query.period, query.at.as_deref()).await?;
-    if html {
-        let page = crate::report_html::render(&report).map_err(ApiError::Internal)?;
-        return Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response());
+    let format = query.format.as_deref().unwrap_or("json");
+    if !["json", "html", "review"].contains(&format) {
+        return Err(ApiError::invalid(
+            "format",
+            format!("must be json, html or review (got {format:?})"),
+        ));
     }
-    Ok(Json(report).into_response())
+    let viewer = caller.viewer();
+    let mut report = build(&app, &viewer, &query.period, query.at.as_deref()).await?;
+    // A bound token's report and review are its customer's, whatever it asks for.
+    let customer = match viewer.bound_customer() {
+        Some(own) => Some(own.as_str().to_owned()),
+        None => query.customer.clone(),
+    };
+    if let Some(id) = &customer {
+        report
+            .agreements
+            .retain(|a| a.customer.as_deref() == Some(id.as_str()));
+    }
+    let html =
+        |page: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+    Ok(match format {
+        "html" => html(crate::report_html::render(&report).map_err(ApiError::Internal)?),
+        "review" => {
+            let live = app.config.get();
+            let name = customer
+                .as_deref()
+                .and_then(|id| report::customer_name(&live.config, id));
+            html(
+                crate::report_html::render_review(&report, customer.as_deref(), name)
+                    .map_err(ApiError::Internal)?,
+            )
+        }
+        _ => Json(report).into_response(),
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

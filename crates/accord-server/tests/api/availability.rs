@@ -297,6 +297,30 @@ async fn records_probes_report_and_credits() {
     );
     assert!(page.contains("<svg"));
 
+    // The review document: a bound token's is its customer's, whatever it asks for; an
+    // admin names the customer.
+    for (token, asked) in [(&acme_token, "globex"), (&app.admin, "acme")] {
+        let page = app
+            .get(
+                &format!("/v1/report?period=2026-11&at={at}&format=review&customer={asked}"),
+                token,
+            )
+            .await;
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+        let page = page.text().await.unwrap();
+        assert!(page.contains("<h1>Service review: Acme</h1>"), "{page}");
+        assert!(
+            page.contains("<h2>acme-email ") && !page.contains("globex-email"),
+            "{page}"
+        );
+        assert!(page.contains("Breaches by cause") && page.contains("Compliance over time"));
+    }
+    let wrong = app
+        .get("/v1/report?period=2026-11&format=pdf", &app.admin)
+        .await;
+    assert_eq!(wrong.status(), 422);
+
     // Public without a token: a badge and a status page, only for `public: true`.
     let badge = app
         .request(reqwest::Method::GET, "/badge/acme-email/uptime.svg", None)
