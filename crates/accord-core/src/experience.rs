@@ -73,6 +73,9 @@ pub struct Tally {
     pub sum: u64,
 }
 
+/// Answers per (agreement id, objective id).
+pub type Tallies<'c> = std::collections::HashMap<(&'c str, &'c str), Tally>;
+
 /// Counts each survey (with its ticket's facts) in `[from, to)` for the objective its
 /// facts select, per metric; keyed by (agreement id, objective id).
 pub fn tally<'c>(
@@ -80,7 +83,7 @@ pub fn tally<'c>(
     surveys: &[(Survey, TicketFacts)],
     from: Timestamp,
     to: Timestamp,
-) -> std::collections::HashMap<(&'c str, &'c str), Tally> {
+) -> Tallies<'c> {
     let mut out: std::collections::HashMap<(&str, &str), Tally> = std::collections::HashMap::new();
     for (survey, facts) in surveys {
         if survey.at < from || survey.at >= to {

@@ -1227,6 +1227,25 @@ fn the_report_offline_and_online_agree() {
         .filter_map(|o| o["met"].as_u64())
         .sum();
     assert!(met > 100, "a real month: {met} clocks met");
+    // What the comparison covers: breaches, priorities, and OLAs/UCs beside an SLA.
+    let agreements = offline["agreements"].as_array().unwrap();
+    assert!(
+        agreements
+            .iter()
+            .any(|a| !a["breaches"].as_array().unwrap().is_empty())
+    );
+    assert!(
+        agreements
+            .iter()
+            .any(|a| !a["supported_by"].as_array().unwrap().is_empty())
+    );
+    assert!(
+        agreements
+            .iter()
+            .flat_map(|a| a["objectives"].as_array().unwrap().iter())
+            .filter_map(|o| o["by_priority"].as_array())
+            .any(|p| p.len() > 1)
+    );
 
     let data = tempfile::tempdir().unwrap();
     let server = serve(data.path(), "serve");

@@ -51,6 +51,28 @@ pub struct AgreementReport {
     /// The breaches of the period (every ticket objective's breached clocks), by
     /// instant: each is a breach case, with its cause once one is recorded.
     pub breaches: Vec<Breach>,
+    /// For an SLA: the OLAs and UCs that supported it, counted over its tickets (those
+    /// with a clock of this SLA ended in the period).
+    pub supported_by: Vec<Supporting>,
+}
+
+/// An OLA or UC beside the SLA it supports: its ticket objectives' clocks ended in the
+/// period on the SLA's tickets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Supporting {
+    pub agreement: String,
+    #[serde(rename = "type")]
+    pub agreement_type: &'static str,
+    pub objectives: Vec<SupportingObjective>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupportingObjective {
+    pub id: String,
+    pub metric: &'static str,
+    pub met: u64,
+    pub breached: u64,
+    pub compliance: Option<f64>,
 }
 
 /// One breach of the period: its case (the breach's fact key), the ticket's priority
@@ -109,6 +131,8 @@ pub struct ExperienceObjective {
     pub score: Option<f64>,
     pub target: f64,
     pub achieved: Option<bool>,
+    /// The same objective over the periods before, oldest first (`result`: the score).
+    pub trend: Vec<TrendPoint>,
 }
 
 impl ObjectiveReport {
@@ -360,6 +384,14 @@ pub fn report(
             .or_default()
             .push(c);
     }
+    let sla_spans: HashMap<&str, Span> = config
+        .agreements
+        .iter()
+        .filter(|a| a.doc.agreement_type == crate::policy::AgreementType::Sla)
+        .map(|a| (a.id(), period.span(&agreement_zone(config, a), at)))
+        .collect();
+    let support = support(config, clocks, &sla_spans);
+    let mut tallies: HashMap<(Timestamp, Timestamp), experience::Tallies<'_>> = HashMap::new();
     let mut seen: Vec<&str> = Vec::new();
     let mut agreements = Vec::new();
     for agreement in &config.agreements {
@@ -387,21 +419,41 @@ pub fn report(
             by_objective: &by_objective,
             records,
         };
-        let answers = experience::tally(config, &records.surveys, span.from, span.to);
+        // Survey answers are tallied once per span for every agreement (most agreements
+        // share their spans): the period's, then the trend's.
+        for s in std::iter::once(&span).chain(&earlier) {
+            tallies
+                .entry((s.from, s.to))
+                .or_insert_with(|| experience::tally(config, &records.surveys, s.from, s.to));
+        }
+        let tally_of = |s: &Span, o: &ObjectiveDoc| {
+            tallies
+                .get(&(s.from, s.to))
+                .and_then(|t| t.get(&(id, o.id.value.as_str())))
+                .copied()
+                .unwrap_or_default()
+        };
         let objectives: Vec<ObjectiveReport> = version
             .doc
             .objectives
             .iter()
             .zip(&version.targets)
             .filter_map(|(o, &target)| match o.metric {
-                Metric::Csat | Metric::Ces => experience_objective(
-                    o,
-                    target,
-                    answers
-                        .get(&(id, o.id.value.as_str()))
-                        .copied()
-                        .unwrap_or_default(),
-                ),
+                Metric::Csat | Metric::Ces => {
+                    let trend = earlier
+                        .iter()
+                        .map(|s| {
+                            let judged = judge_experience(o, target, tally_of(s, o));
+                            TrendPoint {
+                                from: s.first_date,
+                                to: s.last_date,
+                                result: judged.and_then(|j| j.0),
+                                achieved: judged.and_then(|j| j.2),
+                            }
+                        })
+                        .collect();
+                    experience_objective(o, target, tally_of(&span, o), trend)
+                }
                 _ => ctx.objective(o, target, &span, &earlier, &months),
             })
             .collect();
@@ -420,6 +472,7 @@ pub fn report(
             credits: ctx.credits(&span, &tz),
             watermelon,
             breaches: ctx.breaches(&span),
+            supported_by: support.get(id).cloned().unwrap_or_default(),
         });
     }
     Report {
@@ -429,6 +482,94 @@ pub fn report(
         },
         agreements,
     }
+}
+
+/// Per SLA, the OLAs and UCs over its tickets: every OLA/UC clock ended in the span on a
+/// ticket that has a clock of the SLA ended in the span counts once for that SLA.
+///
+/// The span is the SLA's (in its calendar's zone); OLA/UC clocks are few, so this is a
+/// lookup per SLA clock.
+fn support(
+    config: &Config,
+    clocks: &[ClockEnd<'_>],
+    sla_spans: &HashMap<&str, Span>,
+) -> HashMap<String, Vec<Supporting>> {
+    let mut internal: HashMap<&str, Vec<(usize, Timestamp)>> = HashMap::new();
+    for (k, c) in clocks.iter().enumerate() {
+        if c.agreement_type != "sla"
+            && let Some((t, _)) = c.ended()
+        {
+            internal.entry(c.ticket).or_default().push((k, t));
+        }
+    }
+    let mut out: HashMap<String, Vec<Supporting>> = HashMap::new();
+    if internal.is_empty() {
+        return out;
+    }
+    // (SLA, internal clock) pairs, each once.
+    let mut pairs: std::collections::HashSet<(&str, usize)> = std::collections::HashSet::new();
+    for c in clocks.iter().filter(|c| c.agreement_type == "sla") {
+        if let Some(list) = internal.get(c.ticket)
+            && let Some(span) = sla_spans.get(c.agreement)
+            && c.ended().is_some_and(|(t, _)| span.contains(t))
+        {
+            for &(k, t) in list {
+                if span.contains(t) {
+                    pairs.insert((c.agreement, k));
+                }
+            }
+        }
+    }
+    let mut counts: HashMap<(&str, &str, &str), (u64, u64)> = HashMap::new();
+    for (sla, k) in pairs {
+        let c = &clocks[k];
+        let slot = counts.entry((sla, c.agreement, c.objective)).or_default();
+        if c.ended().is_some_and(|(_, breached)| breached) {
+            slot.1 += 1;
+        } else {
+            slot.0 += 1;
+        }
+    }
+    let slas: Vec<&str> = counts.keys().map(|k| k.0).collect();
+    for sla in slas {
+        if out.contains_key(sla) {
+            continue;
+        }
+        // Agreements and objectives in configuration order, each id once.
+        let mut supporting: Vec<Supporting> = Vec::new();
+        for a in &config.agreements {
+            if a.doc.agreement_type == crate::policy::AgreementType::Sla
+                || supporting.iter().any(|s| s.agreement == a.id())
+            {
+                continue;
+            }
+            let objectives: Vec<SupportingObjective> = a
+                .doc
+                .objectives
+                .iter()
+                .filter_map(|o| {
+                    let &(met, breached) = counts.get(&(sla, a.id(), o.id.value.as_str()))?;
+                    Some(SupportingObjective {
+                        id: o.id.value.clone(),
+                        metric: o.metric.as_str(),
+                        met,
+                        breached,
+                        compliance: Fraction::new(i128::from(met), i128::from(met + breached))
+                            .map(Fraction::to_f64),
+                    })
+                })
+                .collect();
+            if !objectives.is_empty() {
+                supporting.push(Supporting {
+                    agreement: a.id().to_owned(),
+                    agreement_type: a.doc.agreement_type.as_str(),
+                    objectives,
+                });
+            }
+        }
+        out.insert(sla.to_owned(), supporting);
+    }
+    out
 }
 
 fn overlaps(a: &Agreement, span: &Span) -> bool {
@@ -759,13 +900,15 @@ impl Context<'_> {
     }
 }
 
-fn experience_objective(
+/// An experience objective's score, target and whether it was achieved, from its
+/// answers (`None`: a target that is no experience target).
+fn judge_experience(
     o: &ObjectiveDoc,
     target: Target,
     t: experience::Tally,
-) -> Option<ObjectiveReport> {
+) -> Option<(Option<f64>, f64, Option<bool>)> {
     let responses = t.responses;
-    let (score, target, achieved) = match target {
+    Some(match target {
         Target::Percent(p) => {
             let share = Fraction::new(i128::from(t.good), i128::from(responses));
             (
@@ -787,15 +930,25 @@ fn experience_objective(
             (mean, goal, achieved)
         }
         Target::Time(_) => return None,
-    };
+    })
+}
+
+fn experience_objective(
+    o: &ObjectiveDoc,
+    target: Target,
+    t: experience::Tally,
+    trend: Vec<TrendPoint>,
+) -> Option<ObjectiveReport> {
+    let (score, target, achieved) = judge_experience(o, target, t)?;
     Some(ObjectiveReport::Experience(ExperienceObjective {
         id: o.id.value.clone(),
         metric: o.metric.as_str(),
-        responses,
+        responses: t.responses,
         good: t.good,
         score,
         target,
         achieved,
+        trend,
     }))
 }
 

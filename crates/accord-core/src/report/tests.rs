@@ -470,6 +470,10 @@ fn experience_beside_the_sla_and_the_watermelon_flag() {
         survey(4, Some(2), None),
         survey(5, Some(5), None),
     ];
+    // October: one happy answer with a high effort (the trend's last point).
+    let mut october = survey(6, Some(5), Some(6));
+    october.0.at = t("2026-10-05T10:00:00Z");
+    records.surveys.push(october);
     // The clocks of acme-xla: 9 met, 1 breached (90 %, the goal).
     let clocks: Vec<ClockResult> = clocks()
         .into_iter()
@@ -495,7 +499,17 @@ fn experience_beside_the_sla_and_the_watermelon_flag() {
     // CSAT: 3 of 5 answers are 4 or 5: 60 % < 80 %.
     assert_eq!(
         xla["objectives"][1],
-        serde_json::json!({"id": "happy", "metric": "csat", "responses": 5, "good": 3, "score": 0.6, "target": 0.8, "achieved": false})
+        serde_json::json!({"id": "happy", "metric": "csat", "responses": 5, "good": 3, "score": 0.6, "target": 0.8, "achieved": false,
+                           "trend": [
+            {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
+            {"from": "2026-09-01", "to": "2026-09-30", "result": null, "achieved": null},
+            {"from": "2026-10-01", "to": "2026-10-31", "result": 1.0, "achieved": true},
+        ]})
+    );
+    // Effort in October: 6, above the ceiling.
+    assert_eq!(
+        xla["objectives"][2]["trend"][2],
+        serde_json::json!({"from": "2026-10-01", "to": "2026-10-31", "result": 6.0, "achieved": false})
     );
     // Effort: (2 + 3 + 5) / 3 = 3.33, above the 3.0 ceiling.
     assert_eq!(xla["objectives"][2]["responses"], 3);
@@ -742,5 +756,86 @@ fn the_review_document_of_a_customer() {
     assert_eq!(
         other["summary"][0],
         "No agreement was in force in this period."
+    );
+}
+
+/// OLAs and UCs beside the SLA they support: their clocks on the SLA's tickets (those
+/// with an SLA clock ended in the period) count once each; other tickets' do not.
+#[test]
+fn internal_agreements_beside_the_sla_they_support() {
+    let text = format!(
+        "{CONFIG}---
+kind: team
+id: network
+name: Network
+---
+kind: agreement
+type: ola
+id: net-ola
+team: network
+objectives:
+  - {{id: net-fix, metric: resolution, target: 2h}}
+"
+    );
+    let files = [SourceFile {
+        path: "a.yaml".into(),
+        text,
+    }];
+    let cfg = match load(&files, &|p: &str| Err(format!("no {p}"))) {
+        Ok(l) => l.config,
+        Err(e) => panic!("{}", e[0]),
+    };
+    let internal = |ticket: &str, state: ClockState, at: &str| {
+        let mut c = clock(ticket, "net-fix", state, at);
+        c.agreement_type = AgreementType::Ola;
+        c.agreement = "net-ola".into();
+        c
+    };
+    let clocks = vec![
+        clock("A", "res", ClockState::Met, "2026-11-03T10:00:00Z"),
+        // Two SLA clocks on B: its OLA clock still counts once.
+        clock("B", "res", ClockState::Breached, "2026-11-04T10:00:00Z"),
+        clock("B", "first", ClockState::Met, "2026-11-04T09:00:00Z"),
+        internal("A", ClockState::Met, "2026-11-03T09:00:00Z"),
+        internal("B", ClockState::Breached, "2026-11-04T08:00:00Z"),
+        // X has no clock of the SLA; Y's SLA clock ended in October.
+        internal("X", ClockState::Breached, "2026-11-05T08:00:00Z"),
+        clock("Y", "res", ClockState::Met, "2026-10-30T10:00:00Z"),
+        internal("Y", ClockState::Met, "2026-11-02T08:00:00Z"),
+    ];
+    let period: PeriodSpec = "2026-11".parse().unwrap();
+    let r = report(
+        &cfg,
+        &ends(&clocks),
+        &ServiceRecords::default(),
+        &period,
+        t("2026-12-01T00:00:00Z"),
+    );
+    let v = json(&r);
+    let gold = &v["agreements"][0];
+    assert_eq!(gold["id"], "acme-gold");
+    assert_eq!(
+        gold["supported_by"],
+        serde_json::json!([{"agreement": "net-ola", "type": "ola", "objectives": [
+            {"id": "net-fix", "metric": "resolution", "met": 1, "breached": 1, "compliance": 0.5},
+        ]}])
+    );
+    // The OLA's own report counts all its clocks; it supports nothing itself.
+    let ola = &v["agreements"][1];
+    assert_eq!(ola["id"], "net-ola");
+    assert_eq!(
+        (
+            ola["objectives"][0]["met"].as_u64(),
+            ola["objectives"][0]["breached"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(ola["supported_by"], serde_json::json!([]));
+    // On the page, beside the SLA.
+    let page = view::agreement(&r.agreements[0]);
+    assert_eq!(
+        page["supported_by"],
+        serde_json::json!([{"agreement": "net-ola", "type": "ola", "objective": "net-fix",
+                            "result_text": "50%", "detail": "1 met, 1 breached"}])
     );
 }

@@ -51,7 +51,8 @@ fn priority_text(by_priority: &[super::PriorityResult]) -> String {
 /// One agreement: `id`, `customer`, `type`, `version`, `watermelon`, `summary`,
 /// `objectives` (each with `id`, `metric`, `achieved`, `result_text`, `goal_text`,
 /// `detail`), `credits` owed (`objective`, `from`, `to`, `rate_text`, `amount_text`,
-/// `currency`) and `chart` (SVG text).
+/// `currency`), `supported_by` (an SLA's OLA/UC objectives over its tickets:
+/// `agreement`, `type`, `objective`, `result_text`, `detail`) and `chart` (SVG text).
 pub fn agreement(a: &AgreementReport) -> Value {
     let mut bars = Vec::new();
     let objectives: Vec<Value> = a
@@ -104,7 +105,13 @@ pub fn agreement(a: &AgreementReport) -> Value {
                 json!({"id": e.id, "metric": e.metric, "achieved": e.achieved,
                        "result_text": e.score.map_or_else(|| "no answers".to_owned(), text),
                        "goal_text": text(e.target),
-                       "detail": format!("{} answers, {} good", e.responses, e.good)})
+                       "detail": format!("{} answers, {} good{}", e.responses, e.good,
+                           if e.trend.is_empty() { String::new() } else {
+                               let points: Vec<String> = e.trend.iter()
+                                   .map(|p| p.result.map_or_else(|| "no answers".to_owned(), text))
+                                   .collect();
+                               format!("; before: {}", points.join(", "))
+                           })})
             }
         })
         .collect();
@@ -117,9 +124,21 @@ pub fn agreement(a: &AgreementReport) -> Value {
                    "currency": c.currency})
         })
         .collect();
+    // The OLAs and UCs behind an SLA, one line per objective.
+    let supported_by: Vec<Value> = a
+        .supported_by
+        .iter()
+        .flat_map(|s| {
+            s.objectives.iter().map(move |o| {
+                json!({"agreement": s.agreement, "type": s.agreement_type, "objective": o.id,
+                       "result_text": share(o.compliance),
+                       "detail": format!("{} met, {} breached", o.met, o.breached)})
+            })
+        })
+        .collect();
     json!({"id": a.id, "customer": a.customer, "type": a.agreement_type, "version": a.version,
            "watermelon": a.watermelon, "summary": summary(a), "objectives": objectives,
-           "credits": credits, "chart": bar_chart(&bars)})
+           "credits": credits, "supported_by": supported_by, "chart": bar_chart(&bars)})
 }
 
 /// `3 of 4 objectives met; missed: uptime. Credits owed: 750.00 USD.`

@@ -222,7 +222,12 @@ async fn records_probes_report_and_credits() {
     // The survey of T-1 (Acme's ticket) counts for Acme's CSAT objective.
     assert_eq!(
         acme["objectives"][2],
-        json!({"id": "happy", "metric": "csat", "responses": 1, "good": 1, "score": 5.0, "target": 4.0, "achieved": true})
+        json!({"id": "happy", "metric": "csat", "responses": 1, "good": 1, "score": 5.0, "target": 4.0, "achieved": true,
+               "trend": [
+            {"from": "2026-08-01", "to": "2026-08-31", "result": null, "achieved": null},
+            {"from": "2026-09-01", "to": "2026-09-30", "result": null, "achieved": null},
+            {"from": "2026-10-01", "to": "2026-10-31", "result": null, "achieved": null},
+        ]})
     );
     assert_eq!(acme["watermelon"], false);
     // 99.44 %: below 99.5 %: 25 % of 3,000 USD.
