@@ -11,7 +11,13 @@ const REVIEW_TEMPLATE: &str = include_str!("../templates/review.html");
 
 /// Our own SVG, passed through unescaped (it is written escaped); the rest of a view
 /// is escaped by the template.
-const CHARTS: [&str; 4] = ["chart", "trend_chart", "priority_chart", "cause_chart"];
+const CHARTS: [&str; 5] = [
+    "chart",
+    "trend_chart",
+    "priority_chart",
+    "cause_chart",
+    "credits_chart",
+];
 
 /// A view object as template values, its charts marked safe.
 fn with_safe_charts(view: &serde_json::Value) -> Value {

@@ -790,6 +790,8 @@ fn the_review_document_of_a_customer_as_a_page_and_a_pdf() {
             // Nobody answers T-2: its first response breaches.
             r#"{"id":"e3","ticket":"T-2","at":"2026-11-03T10:00:00Z","type":"created","customer":"acme","service":"email","priority":"critical","status":"open"}"#, "\n",
             r#"{"id":"e4","ticket":"G-1","at":"2026-11-03T10:00:00Z","type":"created","customer":"globex","priority":"P1","status":"open"}"#, "\n",
+            // 90 minutes down in November: a credit.
+            r#"{"id":"o1","type":"outage","service":"email","from":"2026-11-10T10:00:00Z","to":"2026-11-10T11:30:00Z"}"#, "\n",
         ),
     )
     .unwrap();
@@ -816,6 +818,8 @@ fn the_review_document_of_a_customer_as_a_page_and_a_pdf() {
         ">not recorded yet</text>",
         "<h3>T-2 · ",
         "<td>Was the target realistic?</td><td>to discuss</td>",
+        "Credits owed",
+        ">300.00 USD</text>",
     ] {
         assert!(page.contains(text), "{text} in the page: {page}");
     }
@@ -831,6 +835,18 @@ fn the_review_document_of_a_customer_as_a_page_and_a_pdf() {
         !page.contains("globex"),
         "another customer's agreements stay out"
     );
+
+    // The provider's page lists the breaches too, with their causes.
+    let out = review("acme", "html");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.contains(
+            "<tr><td>T-2</td><td>email-first-response</td><td>critical</td><td>2026-11-03T"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<td>not recorded yet</td>"));
 
     let unknown = review("nobody", "review-html");
     assert!(!unknown.status.success());

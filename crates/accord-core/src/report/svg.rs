@@ -180,9 +180,28 @@ pub fn line_chart(periods: &[String], series: &[Series]) -> String {
     out
 }
 
-/// Counts as horizontal bars (breaches by priority, by cause), longest first as given.
+/// Counts as horizontal bars (breaches by priority, by cause), in the order given.
 pub fn count_chart(counts: &[(String, u64)]) -> String {
-    let most = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1) as f64;
+    let bars: Vec<(String, f64, String)> = counts
+        .iter()
+        .map(|(label, n)| (label.clone(), *n as f64, n.to_string()))
+        .collect();
+    value_chart(&bars)
+}
+
+/// Amounts (credits owed) as horizontal bars, each labelled `750.00 USD`.
+pub fn amount_chart(amounts: &[(String, f64, String)]) -> String {
+    let bars: Vec<(String, f64, String)> = amounts
+        .iter()
+        .map(|(label, v, currency)| (label.clone(), *v, format!("{v:.2} {currency}")))
+        .collect();
+    value_chart(&bars)
+}
+
+/// Bars of (label, value, text) scaled to the largest value.
+fn value_chart(counts: &[(String, f64, String)]) -> String {
+    let most = counts.iter().map(|c| c.1).fold(0.0_f64, f64::max);
+    let most = if most > 0.0 { most } else { 1.0 };
     let height = ROW * counts.len().max(1) as f64 + 8.0;
     let width = LABEL_WIDTH + PLOT_WIDTH + 70.0;
     let mut out = format!(
@@ -192,9 +211,9 @@ pub fn count_chart(counts: &[(String, u64)]) -> String {
     if counts.is_empty() {
         out.push_str("<text x=\"0\" y=\"19\" fill=\"#757575\">none</text>");
     }
-    for (i, (label, n)) in counts.iter().enumerate() {
+    for (i, (label, v, n)) in counts.iter().enumerate() {
         let y = i as f64 * ROW + 4.0;
-        let w = *n as f64 / most * PLOT_WIDTH;
+        let w = v / most * PLOT_WIDTH;
         out.push_str(&format!(
             "<text x=\"0\" y=\"{:.1}\">{}</text>\
              <rect x=\"{LABEL_WIDTH}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"#c62828\"/>\
@@ -268,6 +287,8 @@ mod tests {
         let bars = count_chart(&[("P1".into(), 4), ("staffing & shifts".into(), 2)]);
         assert!(bars.contains(">4</text>") && bars.contains("staffing &amp; shifts"));
         assert!(count_chart(&[]).contains(">none</text>"));
+        let credits = amount_chart(&[("gold · uptime".into(), 750.0, "USD".into())]);
+        assert!(credits.contains(">750.00 USD</text>") && credits.contains("width=\"300.0\""));
         assert_eq!(percent(0.99875), "99.875%");
     }
 }

@@ -52,7 +52,9 @@ fn priority_text(by_priority: &[super::PriorityResult]) -> String {
 /// `objectives` (each with `id`, `metric`, `achieved`, `result_text`, `goal_text`,
 /// `detail`), `credits` owed (`objective`, `from`, `to`, `rate_text`, `amount_text`,
 /// `currency`), `supported_by` (an SLA's OLA/UC objectives over its tickets:
-/// `agreement`, `type`, `objective`, `result_text`, `detail`) and `chart` (SVG text).
+/// `agreement`, `type`, `objective`, `result_text`, `detail`), `breaches` (the first
+/// [`BREACHES_LISTED`]: `case`, `ticket`, `objective`, `priority`, `breached_at`,
+/// `cause`), `breaches_not_listed` and `chart` (SVG text).
 pub fn agreement(a: &AgreementReport) -> Value {
     let mut bars = Vec::new();
     let objectives: Vec<Value> = a
@@ -136,9 +138,22 @@ pub fn agreement(a: &AgreementReport) -> Value {
             })
         })
         .collect();
+    let breaches: Vec<Value> = a
+        .breaches
+        .iter()
+        .take(BREACHES_LISTED)
+        .map(|b| {
+            json!({"case": b.case, "ticket": b.ticket, "objective": b.objective,
+                   "priority": b.priority.as_deref().unwrap_or("–"),
+                   "breached_at": b.breached_at.to_string(),
+                   "cause": b.cause.as_deref().unwrap_or("not recorded yet")})
+        })
+        .collect();
     json!({"id": a.id, "customer": a.customer, "type": a.agreement_type, "version": a.version,
            "watermelon": a.watermelon, "summary": summary(a), "objectives": objectives,
-           "credits": credits, "supported_by": supported_by, "chart": bar_chart(&bars)})
+           "credits": credits, "supported_by": supported_by, "chart": bar_chart(&bars),
+           "breaches": breaches,
+           "breaches_not_listed": a.breaches.len().saturating_sub(BREACHES_LISTED)})
 }
 
 /// `3 of 4 objectives met; missed: uptime. Credits owed: 750.00 USD.`
@@ -356,9 +371,29 @@ pub fn review(r: &Report, customer: Option<&str>, customer_name: Option<&str>) -
            "trend_chart": line_chart(&periods, &series),
            "priority_chart": count_chart(&by_priority),
            "cause_chart": count_chart(&by_cause),
+           "credits_chart": credits_chart(&agreements),
            "agreements": sections,
            "breaches": listed,
            "breaches_not_listed": total_breaches.saturating_sub(BREACHES_LISTED)})
+}
+
+/// The credits owed per agreement and objective, as bars labelled with their amounts
+/// (an empty chart says none).
+fn credits_chart(agreements: &[&AgreementReport]) -> String {
+    let mut owed: Vec<(String, f64, String)> = Vec::new();
+    for a in agreements {
+        for c in a.credits.iter().filter(|c| c.amount > 0.0) {
+            let label = format!("{} · {}", a.id, c.objective);
+            match owed
+                .iter_mut()
+                .find(|(l, _, cur)| *l == label && *cur == c.currency)
+            {
+                Some((_, sum, _)) => *sum += c.amount,
+                None => owed.push((label, c.amount, c.currency.clone())),
+            }
+        }
+    }
+    super::svg::amount_chart(&owed)
 }
 
 /// The review's opening in plain words: objectives met, breaches and their main cause,
