@@ -19,10 +19,18 @@ const CHARTS: [&str; 5] = [
     "credits_chart",
 ];
 
-/// A view object as template values, its charts marked safe.
-fn with_safe_charts(view: &serde_json::Value) -> Value {
-    let fields: std::collections::BTreeMap<String, Value> = view
-        .as_object()
+/// Pieces both pages share (one agreement's objectives, its credits).
+const PARTS: [(&str, &str); 2] = [
+    (
+        "objectives.html",
+        include_str!("../templates/objectives.html"),
+    ),
+    ("credits.html", include_str!("../templates/credits.html")),
+];
+
+/// A view object's fields as template values, its charts marked safe.
+fn with_safe_charts(view: &serde_json::Value) -> std::collections::BTreeMap<String, Value> {
+    view.as_object()
         .into_iter()
         .flatten()
         .map(|(k, v)| {
@@ -34,8 +42,28 @@ fn with_safe_charts(view: &serde_json::Value) -> Value {
             };
             (k.clone(), value)
         })
+        .collect()
+}
+
+/// A view rendered by one of the built-in templates: its fields and each of its
+/// `agreements` with their charts as SVG; an error only if a template is broken.
+fn render_page(name: &str, template: &str, page: &serde_json::Value) -> Result<String, String> {
+    let mut env = minijinja::Environment::new();
+    for (part, text) in PARTS.into_iter().chain([(name, template)]) {
+        env.add_template(part, text).map_err(|e| e.to_string())?;
+    }
+    let mut fields = with_safe_charts(page);
+    let agreements: Vec<Value> = page["agreements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| Value::from_object(with_safe_charts(a)))
         .collect();
-    Value::from_object(fields)
+    fields.insert("agreements".into(), Value::from(agreements));
+    env.get_template(name)
+        .map_err(|e| e.to_string())?
+        .render(Value::from_object(fields))
+        .map_err(|e| e.to_string())
 }
 
 /// The review document of one customer (or of all agreements) as an HTML page
@@ -45,48 +73,11 @@ pub fn render_review(
     customer: Option<&str>,
     customer_name: Option<&str>,
 ) -> Result<String, String> {
-    let mut env = minijinja::Environment::new();
-    env.add_template("review.html", REVIEW_TEMPLATE)
-        .map_err(|e| e.to_string())?;
     let page = view::review(report, customer, customer_name);
-    let mut top = match with_safe_charts(&page)
-        .downcast_object::<std::collections::BTreeMap<String, Value>>()
-    {
-        Some(map) => (*map).clone(),
-        None => return Err("the review view is not an object".into()),
-    };
-    let agreements: Vec<Value> = page["agreements"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(with_safe_charts)
-        .collect();
-    top.insert("agreements".into(), Value::from(agreements));
-    env.get_template("review.html")
-        .map_err(|e| e.to_string())?
-        .render(Value::from_object(top))
-        .map_err(|e| e.to_string())
+    render_page("review.html", REVIEW_TEMPLATE, &page)
 }
 
 /// Renders the report; an error only if the built-in template is broken.
 pub fn render(report: &Report) -> Result<String, String> {
-    let mut env = minijinja::Environment::new();
-    env.add_template("report.html", TEMPLATE)
-        .map_err(|e| e.to_string())?;
-    let page = view::report(report);
-    // The charts are our own SVG, written escaped; everything else is escaped by the
-    // template.
-    let agreements: Vec<Value> = page["agreements"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(with_safe_charts)
-        .collect();
-    env.get_template("report.html")
-        .map_err(|e| e.to_string())?
-        .render(minijinja::context! {
-            period => Value::from(minijinja::value::Serde(&page["period"])),
-            agreements => agreements,
-        })
-        .map_err(|e| e.to_string())
+    render_page("report.html", TEMPLATE, &view::report(report))
 }

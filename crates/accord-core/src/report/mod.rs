@@ -530,11 +530,8 @@ fn support(
             slot.0 += 1;
         }
     }
-    let slas: Vec<&str> = counts.keys().map(|k| k.0).collect();
+    let slas: std::collections::BTreeSet<&str> = counts.keys().map(|k| k.0).collect();
     for sla in slas {
-        if out.contains_key(sla) {
-            continue;
-        }
         // Agreements and objectives in configuration order, each id once.
         let mut supporting: Vec<Supporting> = Vec::new();
         for a in &config.agreements {

@@ -22,11 +22,28 @@ fn share(v: Option<f64>) -> String {
 
 /// `; before: no data, 100.0 %, 98.5 %` (the earlier periods, oldest first), or nothing.
 fn trend_text(trend: &[TrendPoint]) -> String {
+    trend_text_as(trend, share)
+}
+
+/// [`trend_text`] with each point's result written by `text`.
+fn trend_text_as(trend: &[TrendPoint], text: impl Fn(Option<f64>) -> String) -> String {
     if trend.is_empty() {
         return String::new();
     }
-    let points: Vec<String> = trend.iter().map(|p| share(p.result)).collect();
+    let points: Vec<String> = trend.iter().map(|p| text(p.result)).collect();
     format!("; before: {}", points.join(", "))
+}
+
+/// What the documents say of a breach's cause before its case records one.
+const NO_CAUSE: &str = "not recorded yet";
+
+/// A breach as the documents list it: `case`, `ticket`, `objective`, `priority`,
+/// `breached_at`, `cause`.
+fn breach(b: &super::Breach) -> Value {
+    json!({"case": b.case, "ticket": b.ticket, "objective": b.objective,
+           "priority": b.priority.as_deref().unwrap_or("–"),
+           "breached_at": b.breached_at.to_string(),
+           "cause": b.cause.as_deref().unwrap_or(NO_CAUSE)})
 }
 
 /// `; P1 75%, P2 100%` (compliance per priority), or nothing.
@@ -108,12 +125,7 @@ pub fn agreement(a: &AgreementReport) -> Value {
                        "result_text": e.score.map_or_else(|| "no answers".to_owned(), text),
                        "goal_text": text(e.target),
                        "detail": format!("{} answers, {} good{}", e.responses, e.good,
-                           if e.trend.is_empty() { String::new() } else {
-                               let points: Vec<String> = e.trend.iter()
-                                   .map(|p| p.result.map_or_else(|| "no answers".to_owned(), text))
-                                   .collect();
-                               format!("; before: {}", points.join(", "))
-                           })})
+                           trend_text_as(&e.trend, |r| r.map_or_else(|| "no answers".to_owned(), text)))})
             }
         })
         .collect();
@@ -142,12 +154,7 @@ pub fn agreement(a: &AgreementReport) -> Value {
         .breaches
         .iter()
         .take(BREACHES_LISTED)
-        .map(|b| {
-            json!({"case": b.case, "ticket": b.ticket, "objective": b.objective,
-                   "priority": b.priority.as_deref().unwrap_or("–"),
-                   "breached_at": b.breached_at.to_string(),
-                   "cause": b.cause.as_deref().unwrap_or("not recorded yet")})
-        })
+        .map(breach)
         .collect();
     json!({"id": a.id, "customer": a.customer, "type": a.agreement_type, "version": a.version,
            "watermelon": a.watermelon, "summary": summary(a), "objectives": objectives,
@@ -304,7 +311,7 @@ pub fn review(r: &Report, customer: Option<&str>, customer_name: Option<&str>) -
             }
         }
         for b in &a.breaches {
-            let cause = b.cause.clone().unwrap_or_else(|| "not recorded yet".into());
+            let cause = b.cause.as_deref().unwrap_or(NO_CAUSE).to_owned();
             add(&mut by_cause, cause, 1);
         }
     }
@@ -332,11 +339,10 @@ pub fn review(r: &Report, customer: Option<&str>, customer_name: Option<&str>) -
                     json!({"question": question, "answer": answer})
                 })
                 .collect();
-            json!({"case": b.case, "agreement": agreement, "ticket": b.ticket,
-                   "objective": b.objective, "priority": b.priority.as_deref().unwrap_or("–"),
-                   "breached_at": b.breached_at.to_string(),
-                   "cause": b.cause.as_deref().unwrap_or("not recorded yet"),
-                   "questions": questions})
+            let mut v = breach(b);
+            v["agreement"] = Value::from(*agreement);
+            v["questions"] = Value::from(questions);
+            v
         })
         .collect();
 
@@ -422,10 +428,7 @@ fn review_summary(
         )
     });
     out.push(
-        match (
-            breaches,
-            by_cause.iter().find(|(c, _)| c != "not recorded yet"),
-        ) {
+        match (breaches, by_cause.iter().find(|(c, _)| c != NO_CAUSE)) {
             (0, _) => "No promise was broken.".to_owned(),
             (1, _) => "One promise was broken; its review is below.".to_owned(),
             (n, Some((cause, k))) => {
