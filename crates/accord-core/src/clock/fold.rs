@@ -117,7 +117,21 @@ pub fn fact_key(
     cycle: u32,
     milestone: &str,
 ) -> String {
-    format!("{ticket}:{agreement_type}:{metric}:{cycle}:{milestone}")
+    // Written part by part: the report builds one per breach of the period.
+    let cycle = cycle.to_string();
+    let mut key = String::with_capacity(
+        ticket.len() + agreement_type.len() + metric.len() + cycle.len() + milestone.len() + 4,
+    );
+    for (k, part) in [ticket, agreement_type, metric, &cycle, milestone]
+        .into_iter()
+        .enumerate()
+    {
+        if k > 0 {
+            key.push(':');
+        }
+        key.push_str(part);
+    }
+    key
 }
 
 const TYPES: [AgreementType; 3] = [AgreementType::Sla, AgreementType::Ola, AgreementType::Uc];

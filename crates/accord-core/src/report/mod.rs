@@ -8,6 +8,8 @@ pub mod view;
 
 use std::collections::HashMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -377,7 +379,8 @@ pub fn report(
     at: Timestamp,
 ) -> Report {
     let utc = period.span(&TimeZone::UTC, at);
-    let mut by_objective: HashMap<(&str, &str), Vec<&ClockEnd<'_>>> = HashMap::new();
+    // Once per clock: a fast hash (the keys are configuration ids).
+    let mut by_objective: FxHashMap<(&str, &str), Vec<&ClockEnd<'_>>> = FxHashMap::default();
     for c in clocks {
         by_objective
             .entry((c.agreement, c.objective))
@@ -494,7 +497,7 @@ fn support(
     clocks: &[ClockEnd<'_>],
     sla_spans: &HashMap<&str, Span>,
 ) -> HashMap<String, Vec<Supporting>> {
-    let mut internal: HashMap<&str, Vec<(usize, Timestamp)>> = HashMap::new();
+    let mut internal: FxHashMap<&str, Vec<(usize, Timestamp)>> = FxHashMap::default();
     for (k, c) in clocks.iter().enumerate() {
         if c.agreement_type != "sla"
             && let Some((t, _)) = c.ended()
@@ -507,7 +510,7 @@ fn support(
         return out;
     }
     // (SLA, internal clock) pairs, each once.
-    let mut pairs: std::collections::HashSet<(&str, usize)> = std::collections::HashSet::new();
+    let mut pairs: FxHashSet<(&str, usize)> = FxHashSet::default();
     for c in clocks.iter().filter(|c| c.agreement_type == "sla") {
         if let Some(list) = internal.get(c.ticket)
             && let Some(span) = sla_spans.get(c.agreement)
@@ -597,7 +600,7 @@ impl Outcome {
 struct Context<'a> {
     config: &'a Config,
     agreement: &'a Agreement,
-    by_objective: &'a HashMap<(&'a str, &'a str), Vec<&'a ClockEnd<'a>>>,
+    by_objective: &'a FxHashMap<(&'a str, &'a str), Vec<&'a ClockEnd<'a>>>,
     records: &'a ServiceRecords,
 }
 
@@ -823,37 +826,46 @@ impl Context<'_> {
 
     /// The breaches of the span, over every ticket objective, by instant then case.
     fn breaches(&self, span: &Span) -> Vec<Breach> {
-        let mut out: Vec<Breach> = self
+        // Sorted as (instant, case id, clock) before the rest is copied out: the items
+        // moved while sorting stay small. Case ids are unique, so an unstable sort gives
+        // the one order.
+        let mut found: Vec<(Timestamp, String, &ClockEnd<'_>)> = self
             .agreement
             .doc
             .objectives
             .iter()
             .filter(|o| o.metric.is_ticket_clock())
             .flat_map(|o| self.clocks_of(o))
-            .filter_map(|c| {
+            .filter_map(|&c| {
                 let (t, true) = c.ended()? else {
                     return None;
                 };
-                span.contains(t).then(|| Breach {
-                    case: crate::clock::fact_key(
+                span.contains(t).then(|| {
+                    let case = crate::clock::fact_key(
                         c.ticket,
                         c.agreement_type,
                         c.metric,
                         c.cycle,
                         "breach",
-                    ),
-                    ticket: c.ticket.to_owned(),
-                    objective: c.objective.to_owned(),
-                    metric: c.metric.to_owned(),
-                    priority: c.priority.map(str::to_owned),
-                    breached_at: t,
-                    cause: c.cause.map(str::to_owned),
-                    review: c.review.cloned(),
+                    );
+                    (t, case, c)
                 })
             })
             .collect();
-        out.sort_by(|a, b| (a.breached_at, &a.case).cmp(&(b.breached_at, &b.case)));
-        out
+        found.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        found
+            .into_iter()
+            .map(|(t, case, c)| Breach {
+                case,
+                ticket: c.ticket.to_owned(),
+                objective: c.objective.to_owned(),
+                metric: c.metric.to_owned(),
+                priority: c.priority.map(str::to_owned),
+                breached_at: t,
+                cause: c.cause.map(str::to_owned),
+                review: c.review.cloned(),
+            })
+            .collect()
     }
 
     /// One line per credit entry and fee period wholly inside the period.
