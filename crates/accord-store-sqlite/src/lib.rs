@@ -142,6 +142,138 @@ impl SqliteStore {
     }
 }
 
+/// Runs statements built before the transaction (binding thousands of values is done
+/// while the one writer connection still serves others) and gives each one's row count.
+async fn run_built(
+    tx: &mut Transaction<'_, Sqlite>,
+    statements: &mut [QueryBuilder<Sqlite>],
+) -> StoreResult<Vec<u64>> {
+    let mut counts = Vec::with_capacity(statements.len());
+    for q in statements {
+        counts.push(
+            q.build()
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?
+                .rows_affected(),
+        );
+    }
+    Ok(counts)
+}
+
+/// `prefix` followed by `(?, ?, …)` binding `values`, then `suffix`.
+fn in_list<'v>(
+    prefix: &str,
+    values: impl IntoIterator<Item = &'v str>,
+    suffix: &str,
+) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::<Sqlite>::new(prefix);
+    q.push("(");
+    let mut list = q.separated(", ");
+    for v in values {
+        list.push_bind(v.to_owned());
+    }
+    q.push(")");
+    q.push(suffix);
+    q
+}
+
+impl SqliteStore {
+    /// The common batch, settled without reading anything back first: events whose ids
+    /// are new, creating tickets not created before. The inserts themselves tell whether
+    /// that held (an id already stored or a ticket already created changes fewer rows
+    /// than asked); if not, nothing is kept and `None` sends the batch down the path that
+    /// decides item by item. A batch with a repeat of its own is sent there at once.
+    async fn ingest_new_events(
+        &self,
+        events: &[StoredEvent],
+    ) -> StoreResult<Option<IngestOutcome>> {
+        let mut duplicates = 0;
+        let mut fresh: Vec<&StoredEvent> = Vec::with_capacity(events.len());
+        let mut in_batch: HashMap<&str, &str> = HashMap::with_capacity(events.len());
+        let mut created: Vec<(&str, &str)> = Vec::new();
+        let mut created_tickets = std::collections::HashSet::new();
+        for e in events {
+            match in_batch.get(e.id.as_str()) {
+                Some(body) if *body == e.body => {
+                    duplicates += 1;
+                    continue;
+                }
+                Some(_) => return Ok(None),
+                None => {}
+            }
+            in_batch.insert(&e.id, &e.body);
+            if e.is_created {
+                if !created_tickets.insert(e.ticket.as_str()) {
+                    return Ok(None);
+                }
+                created.push((&e.ticket, &e.id));
+            }
+            fresh.push(e);
+        }
+        let tickets: std::collections::BTreeSet<&str> =
+            fresh.iter().map(|e| e.ticket.as_str()).collect();
+
+        // Each statement with the row count it must reach (`None`: any).
+        let mut statements = Vec::new();
+        let mut expected = Vec::new();
+        for chunk in created.chunks(BIND_CHUNK / 2) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO tickets (ticket, created_id) ");
+            q.push_values(chunk, |mut b, (t, id)| {
+                b.push_bind(t.to_string()).push_bind(id.to_string());
+            });
+            q.push(
+                " ON CONFLICT (ticket) DO UPDATE SET created_id = excluded.created_id \
+                 WHERE tickets.created_id IS NULL",
+            );
+            statements.push(q);
+            expected.push(Some(chunk.len()));
+        }
+        let others: Vec<&str> = tickets
+            .iter()
+            .copied()
+            .filter(|t| !created_tickets.contains(t))
+            .collect();
+        for chunk in others.chunks(BIND_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO tickets (ticket) ");
+            q.push_values(chunk, |mut b, t| {
+                b.push_bind(t.to_string());
+            });
+            statements.push(q);
+            expected.push(None);
+        }
+        for chunk in fresh.chunks(BIND_CHUNK / 3) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO ticket_events (id, ticket, body) ");
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(e.id.clone())
+                    .push_bind(e.ticket.clone())
+                    .push_bind(e.body.clone());
+            });
+            q.push(" ON CONFLICT (id) DO NOTHING");
+            statements.push(q);
+            expected.push(Some(chunk.len()));
+        }
+
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let counts = run_built(&mut tx, &mut statements).await?;
+        if counts
+            .iter()
+            .zip(&expected)
+            .any(|(done, want)| want.is_some_and(|n| n as u64 != *done))
+        {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(None);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(IngestOutcome {
+            accepted: fresh.len(),
+            duplicates,
+            tickets: tickets.into_iter().map(str::to_owned).collect(),
+        }))
+    }
+}
+
 fn migrator() -> Migrator {
     Migrator::with_migrations(
         MIGRATIONS
@@ -420,14 +552,12 @@ async fn schedule_reminder(tx: &mut Transaction<'_, Sqlite>, id: &str) -> StoreR
     Ok(())
 }
 
-/// Breach cases follow freshly derived clocks: a breached clock's case is opened if it
-/// was not (history: no alert, no reminders), and a case whose clock is no longer
-/// breached is withdrawn, with `clock.breach_withdrawn` due to those told of the breach.
-async fn sync_breach_cases(
-    tx: &mut Transaction<'_, Sqlite>,
+/// The statements that open a case for every breached clock of `tickets` (or reopen
+/// one a late event had withdrawn), built before the transaction.
+fn breach_case_inserts(
     tickets: &[TicketClocks],
     now: Timestamp,
-) -> StoreResult<()> {
+) -> (Vec<QueryBuilder<Sqlite>>, Vec<String>) {
     let breached: Vec<(&TicketClocks, &ClockRow, String)> = tickets
         .iter()
         .flat_map(|t| t.clocks.iter().map(move |c| (t, c)))
@@ -438,19 +568,20 @@ async fn sync_breach_cases(
             (t, c, key)
         })
         .collect();
+    let mut statements = Vec::new();
     for chunk in breached.chunks(BIND_CHUNK / 12) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO breach_cases (id, ticket, customer, agreement_type, agreement, objective, \
              metric, cycle, breached_at, opened_at, state, steps, targets) ",
         );
         q.push_values(chunk, |mut b, (t, c, key)| {
-            b.push_bind(key)
-                .push_bind(&t.ticket)
-                .push_bind(&t.customer)
-                .push_bind(&c.agreement_type)
-                .push_bind(&c.agreement)
-                .push_bind(&c.objective)
-                .push_bind(&c.metric)
+            b.push_bind(key.clone())
+                .push_bind(t.ticket.clone())
+                .push_bind(t.customer.clone())
+                .push_bind(c.agreement_type.clone())
+                .push_bind(c.agreement.clone())
+                .push_bind(c.objective.clone())
+                .push_bind(c.metric.clone())
                 .push_bind(i64::from(c.cycle))
                 .push_bind(c.breached_at.map(|b| b.as_second()))
                 .push_bind(now.as_second())
@@ -466,10 +597,23 @@ async fn sync_breach_cases(
         // A withdrawn case breached again recently is the watcher's to announce and
         // reopen; an older one will never be announced, so it reopens here.
         q.push_bind((now - accord_store::ANNOUNCE_WINDOW).as_second());
-        q.build().execute(&mut **tx).await.map_err(backend)?;
+        statements.push(q);
     }
+    (
+        statements,
+        breached.into_iter().map(|(_, _, k)| k).collect(),
+    )
+}
+
+/// Withdraws the open or closed cases of `tickets` whose clocks are no longer breached
+/// (`breached`: the case ids that still are), telling those who were alerted.
+async fn withdraw_breach_cases(
+    tx: &mut Transaction<'_, Sqlite>,
+    tickets: &[TicketClocks],
+    breached: &[String],
+    now: Timestamp,
+) -> StoreResult<()> {
     let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
-    let keys: Vec<&str> = breached.iter().map(|(_, _, k)| k.as_str()).collect();
     let withdrawn: Vec<(String, String)> = sqlx::query_as(
         "UPDATE breach_cases SET state = 'withdrawn', closed_at = ?3
          WHERE state IN ('open', 'closed')
@@ -478,7 +622,7 @@ async fn sync_breach_cases(
          RETURNING id, ticket",
     )
     .bind(serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?)
-    .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Backend(e.to_string()))?)
+    .bind(serde_json::to_string(breached).map_err(|e| StoreError::Backend(e.to_string()))?)
     .bind(now.as_second())
     .fetch_all(&mut **tx)
     .await
@@ -823,6 +967,11 @@ impl Store for SqliteStore {
         events: Vec<StoredEvent>,
         records: Vec<StoredRecord>,
     ) -> StoreResult<IngestOutcome> {
+        if records.is_empty()
+            && let Some(outcome) = self.ingest_new_events(&events).await?
+        {
+            return Ok(outcome);
+        }
         // Set-based: one lookup of the ids and one of the tickets already stored, then
         // multi-row inserts; the decisions are made in item order, as one at a time would.
         let mut tx = self.writer.begin().await.map_err(backend)?;
@@ -1201,33 +1350,25 @@ impl Store for SqliteStore {
         tickets: Vec<TicketClocks>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(backend)?;
+        // Every statement is built first: the writer connection is held only to run them.
         let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
+        let mut clocks = Vec::new();
         for chunk in names.chunks(BIND_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM clocks WHERE ticket IN (");
-            let mut list = q.separated(", ");
-            for t in chunk {
-                list.push_bind(*t);
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await.map_err(backend)?;
+            clocks.push(in_list(
+                "DELETE FROM clocks WHERE ticket IN ",
+                chunk.iter().copied(),
+                "",
+            ));
         }
-        for chunk in tickets.chunks(BIND_CHUNK / 3) {
-            let mut q = QueryBuilder::<Sqlite>::new("UPDATE tickets SET customer = CASE ticket ");
-            for t in chunk {
-                q.push("WHEN ")
-                    .push_bind(&t.ticket)
-                    .push(" THEN ")
-                    .push_bind(&t.customer)
-                    .push(" ");
-            }
-            q.push("ELSE customer END WHERE ticket IN (");
-            let mut list = q.separated(", ");
-            for t in chunk {
-                list.push_bind(&t.ticket);
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await.map_err(backend)?;
+        for chunk in tickets.chunks(BIND_CHUNK / 2) {
+            // Every ticket has its row (its events were stored first); only the
+            // customer changes.
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO tickets (ticket, customer) ");
+            q.push_values(chunk, |mut b, t| {
+                b.push_bind(t.ticket.clone()).push_bind(t.customer.clone());
+            });
+            q.push(" ON CONFLICT (ticket) DO UPDATE SET customer = excluded.customer");
+            clocks.push(q);
         }
         let rows: Vec<(&TicketClocks, &ClockRow)> = tickets
             .iter()
@@ -1239,64 +1380,50 @@ impl Store for SqliteStore {
                  started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds, priority) ",
             );
             q.push_values(chunk, |mut b, (t, c)| {
-                b.push_bind(&t.ticket)
-                    .push_bind(&c.agreement_type)
-                    .push_bind(&c.metric)
+                b.push_bind(t.ticket.clone())
+                    .push_bind(c.agreement_type.clone())
+                    .push_bind(c.metric.clone())
                     .push_bind(i64::from(c.cycle))
-                    .push_bind(&t.customer)
-                    .push_bind(&c.team)
-                    .push_bind(&c.agreement)
-                    .push_bind(&c.objective)
-                    .push_bind(&c.state)
+                    .push_bind(t.customer.clone())
+                    .push_bind(c.team.clone())
+                    .push_bind(c.agreement.clone())
+                    .push_bind(c.objective.clone())
+                    .push_bind(c.state.clone())
                     .push_bind(c.started_at.as_second())
                     .push_bind(c.stopped_at.map(|t| t.as_second()))
                     .push_bind(c.breached_at.map(|t| t.as_second()))
                     .push_bind(c.deadline.map(|t| t.as_second()))
                     .push_bind(c.elapsed_seconds)
                     .push_bind(c.target_seconds)
-                    .push_bind(&c.priority);
+                    .push_bind(c.priority.clone());
             });
-            q.build().execute(&mut *tx).await.map_err(backend)?;
+            clocks.push(q);
         }
         for chunk in names.chunks(BIND_CHUNK) {
             // Only the clocks' own notices: a withdrawal or a case reminder is not derived.
-            let mut q = QueryBuilder::<Sqlite>::new(
+            clocks.push(in_list(
                 "DELETE FROM notices WHERE kind IN ('clock.warning', 'clock.internal_breached', \
-                 'clock.breached', 'clock.escalated') AND ticket IN (",
-            );
-            let mut list = q.separated(", ");
-            for t in chunk {
-                list.push_bind(*t);
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await.map_err(backend)?;
+                 'clock.breached', 'clock.escalated') AND ticket IN ",
+                chunk.iter().copied(),
+                "",
+            ));
         }
-        // Cases first: whether a breach is a new fact depends on its case's state.
-        sync_breach_cases(&mut tx, &tickets, now).await?;
-        let notices: Vec<(&Notice, String, String)> = tickets
-            .iter()
-            .flat_map(|t| t.notices.iter())
-            .map(|n| {
-                (
-                    n,
-                    n.body.to_string(),
-                    serde_json::Value::from(n.targets.clone()).to_string(),
-                )
-            })
-            .collect();
-        for chunk in notices.chunks(BIND_CHUNK / 6) {
+        let (mut cases, breached) = breach_case_inserts(&tickets, now);
+        let mut notices = Vec::new();
+        let notice_rows: Vec<&Notice> = tickets.iter().flat_map(|t| t.notices.iter()).collect();
+        for chunk in notice_rows.chunks(BIND_CHUNK / 6) {
             // A fact already recorded is not due again. A breach whose case was withdrawn
             // and that is reached again is a new fact: a new key, from its instant.
             let mut q = QueryBuilder::<Sqlite>::new(
                 "WITH v (key, ticket, kind, due_at, body, targets) AS (",
             );
-            q.push_values(chunk, |mut b, (n, body, targets)| {
-                b.push_bind(&n.key)
-                    .push_bind(&n.ticket)
-                    .push_bind(&n.kind)
+            q.push_values(chunk, |mut b, n| {
+                b.push_bind(n.key.clone())
+                    .push_bind(n.ticket.clone())
+                    .push_bind(n.kind.clone())
                     .push_bind(n.due_at.as_second())
-                    .push_bind(body)
-                    .push_bind(targets);
+                    .push_bind(n.body.to_string())
+                    .push_bind(serde_json::Value::from(n.targets.clone()).to_string());
             });
             q.push(
                 "), k AS (SELECT CASE WHEN v.kind = 'clock.breached' AND EXISTS \
@@ -1307,8 +1434,15 @@ impl Store for SqliteStore {
                  SELECT * FROM k WHERE NOT EXISTS (SELECT 1 FROM announcements a WHERE a.key = k.key) \
                  ON CONFLICT (key) DO NOTHING",
             );
-            q.build().execute(&mut *tx).await.map_err(backend)?;
+            notices.push(q);
         }
+
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        run_built(&mut tx, &mut clocks).await?;
+        // Cases before notices: whether a breach is a new fact depends on its case's state.
+        run_built(&mut tx, &mut cases).await?;
+        withdraw_breach_cases(&mut tx, &tickets, &breached, now).await?;
+        run_built(&mut tx, &mut notices).await?;
         tx.commit().await.map_err(backend)?;
         Ok(())
     }

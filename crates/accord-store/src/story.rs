@@ -336,7 +336,56 @@ pub async fn events<S: Store>(store: S) {
         ["{\"created\":1}", "{\"updated\":2}"],
         "arrival order, no e3"
     );
-    assert_eq!(store.ticket_ids().await.expect("ids"), ["G-1", "T-1"]);
+
+    // A ticket whose `created` arrives after its other events is created then, once;
+    // a batch mixing new events with a repeat of a stored one keeps the new ones.
+    let early = store
+        .ingest_events(vec![event("l2", "L-1", false, "{\"updated\":\"l\"}")])
+        .await
+        .expect("an update before its created");
+    assert_eq!((early.accepted, early.duplicates), (1, 0));
+    let late = store
+        .ingest_events(vec![
+            event("l1", "L-1", true, "{\"created\":\"l\"}"),
+            event("l2", "L-1", false, "{\"updated\":\"l\"}"),
+            event("l3", "L-1", false, "{\"updated\":\"l3\"}"),
+        ])
+        .await
+        .expect("the late created");
+    assert_eq!((late.accepted, late.duplicates), (2, 1));
+    match store
+        .ingest_events(vec![
+            event("l4", "L-1", false, "{\"updated\":\"l4\"}"),
+            event("l5", "L-1", true, "{\"created\":\"l5\"}"),
+        ])
+        .await
+    {
+        Err(StoreError::Rejected { index: 1, message }) => {
+            assert_eq!(
+                message,
+                "ticket \"L-1\" was already created (by event \"l1\")"
+            );
+        }
+        other => panic!("a second created must be rejected, got {other:?}"),
+    }
+    let late_bodies = store
+        .ticket_events(&Viewer::Everything, "L-1")
+        .await
+        .expect("events")
+        .expect("ticket");
+    assert_eq!(
+        late_bodies,
+        [
+            "{\"updated\":\"l\"}",
+            "{\"created\":\"l\"}",
+            "{\"updated\":\"l3\"}"
+        ],
+        "no l4 of the rejected batch"
+    );
+    assert_eq!(
+        store.ticket_ids().await.expect("ids"),
+        ["G-1", "L-1", "T-1"]
+    );
     let both = store
         .events_of_tickets(&["T-1".into(), "G-1".into(), "NOPE".into()])
         .await
