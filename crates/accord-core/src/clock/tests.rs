@@ -984,3 +984,85 @@ impl TapSorted for Vec<(String, Timestamp, bool)> {
         self
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The quick reading of `YYYY-MM-DDTHH:MM:SSZ` gives the instant jiff's parser gives,
+    /// and never takes a text jiff refuses: any instant of years 1–9999, and texts of
+    /// that shape with any digits (months 13, February 30, hour 24, second 60, …).
+    #[test]
+    fn the_common_time_form_reads_as_jiff_does(
+        second in -62_135_596_800i64..253_402_300_800,
+        digits in proptest::collection::vec(0u8..10, 14),
+    ) {
+        let t = Timestamp::from_second(second).unwrap();
+        let text = t.to_string();
+        prop_assert_eq!(super::event::utc_second(text.as_bytes()), Some(t), "{}", text);
+
+        let d: Vec<char> = digits.iter().map(|&n| char::from(b'0' + n)).collect();
+        let text = format!(
+            "{}{}{}{}-{}{}-{}{}T{}{}:{}{}:{}{}Z",
+            d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13]
+        );
+        let quick = super::event::utc_second(text.as_bytes());
+        let general = text.parse::<Timestamp>().ok();
+        if quick.is_some() {
+            prop_assert_eq!(quick, general, "{}", text);
+        } else {
+            // Left to the general parser: only texts it refuses or reads with a leap
+            // second (second 60) or a year 0000 edge are skipped.
+            let odd = text[17..19] == *"60" || text.starts_with("0000");
+            prop_assert!(general.is_none() || odd, "{} is valid but was not read quickly", text);
+        }
+    }
+}
+
+/// An event's time in other forms goes through the general parser, fractions cut.
+#[test]
+fn event_times_in_every_form_are_whole_seconds() {
+    for (text, expected) in [
+        ("2026-11-02T10:00:00Z", "2026-11-02T10:00:00Z"),
+        ("2026-11-02T10:00:00.999Z", "2026-11-02T10:00:00Z"),
+        ("2026-11-02T05:00:00-05:00", "2026-11-02T10:00:00Z"),
+        ("2026-11-02t10:00:00z", "2026-11-02T10:00:00Z"),
+    ] {
+        let line = format!(r#"{{"id":"e","ticket":"T","type":"created","at":"{text}"}}"#);
+        let event: Event = serde_json::from_str(&line).unwrap();
+        assert_eq!(event.at, expected.parse::<Timestamp>().unwrap(), "{text}");
+    }
+    for bad in ["2026-02-30T10:00:00Z", "2026-11-02T24:00:01Z", "yesterday"] {
+        let line = format!(r#"{{"id":"e","ticket":"T","type":"created","at":"{bad}"}}"#);
+        assert!(
+            serde_json::from_str::<Event>(&line).is_err(),
+            "{bad} must be refused"
+        );
+    }
+}
+
+/// Custom field values are text: numbers and booleans as JSON writes them, `null`
+/// removes; anything else is refused naming the field.
+#[test]
+fn field_values_are_read_as_text() {
+    let line = r#"{"id":"e","ticket":"T","type":"updated","at":"2026-11-02T10:00:00Z",
+        "fields":{"region":"emea","seats":12,"big":18446744073709551615,"ratio":1.0,"neg":-3,"vip":true,"gone":null}}"#;
+    let event: Event = serde_json::from_str(line).unwrap();
+    let fields = event.fields.unwrap();
+    let text = |k: &str| fields[k].as_deref().map(str::to_owned);
+    assert_eq!(text("region").as_deref(), Some("emea"));
+    assert_eq!(text("seats").as_deref(), Some("12"));
+    assert_eq!(text("big").as_deref(), Some("18446744073709551615"));
+    assert_eq!(text("ratio").as_deref(), Some("1.0"));
+    assert_eq!(text("neg").as_deref(), Some("-3"));
+    assert_eq!(text("vip").as_deref(), Some("true"));
+    assert_eq!(fields["gone"], None);
+    let none =
+        r#"{"id":"e","ticket":"T","type":"updated","at":"2026-11-02T10:00:00Z","fields":null}"#;
+    assert_eq!(serde_json::from_str::<Event>(none).unwrap().fields, None);
+    let bad = r#"{"id":"e","ticket":"T","type":"updated","at":"2026-11-02T10:00:00Z","fields":{"tags":["a"]}}"#;
+    let error = serde_json::from_str::<Event>(bad).unwrap_err().to_string();
+    assert!(
+        error.contains("fields.tags") && error.contains("text, number or boolean"),
+        "{error}"
+    );
+}
