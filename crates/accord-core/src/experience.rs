@@ -74,35 +74,64 @@ pub struct Tally {
 }
 
 /// Answers per (agreement id, objective id).
-pub type Tallies<'c> = std::collections::HashMap<(&'c str, &'c str), Tally>;
+pub type Tallies<'c> = rustc_hash::FxHashMap<(&'c str, &'c str), Tally>;
+
+/// The (agreement id, objective id) a survey's CSAT and effort answers count for, as
+/// its ticket's facts select them at its instant.
+pub type Selected<'c> = [Option<(&'c str, &'c str)>; 2];
+
+/// The objectives each survey counts for, worked out once per survey and kept in
+/// `memo` (one slot per survey) for the other spans a report tallies: agreements in
+/// several time zones and the trend's periods each need their own tally.
+#[derive(Debug, Default)]
+pub struct Selections<'c> {
+    memo: Vec<Option<Selected<'c>>>,
+}
+
+impl<'c> Selections<'c> {
+    fn get(
+        &mut self,
+        config: &'c Config,
+        k: usize,
+        survey: &Survey,
+        facts: &TicketFacts,
+    ) -> Selected<'c> {
+        if self.memo.len() <= k {
+            self.memo.resize(k + 1, None);
+        }
+        *self.memo[k].get_or_insert_with(|| {
+            [Metric::Csat, Metric::Ces].map(|metric| {
+                survey.answer(metric)?;
+                let selection = config.select(facts, metric, AgreementType::Sla, survey.at)?;
+                Some((
+                    selection.agreement.id(),
+                    selection.objective.id.value.as_str(),
+                ))
+            })
+        })
+    }
+}
 
 /// Counts each survey (with its ticket's facts) in `[from, to)` for the objective its
 /// facts select, per metric; keyed by (agreement id, objective id).
 pub fn tally<'c>(
     config: &'c Config,
     surveys: &[(Survey, TicketFacts)],
+    selections: &mut Selections<'c>,
     from: Timestamp,
     to: Timestamp,
 ) -> Tallies<'c> {
-    let mut out: std::collections::HashMap<(&str, &str), Tally> = std::collections::HashMap::new();
-    for (survey, facts) in surveys {
+    let mut out = Tallies::default();
+    for (k, (survey, facts)) in surveys.iter().enumerate() {
         if survey.at < from || survey.at >= to {
             continue;
         }
-        for metric in [Metric::Csat, Metric::Ces] {
-            let Some(answer) = survey.answer(metric) else {
+        let selected = selections.get(config, k, survey, facts);
+        for (metric, objective) in [Metric::Csat, Metric::Ces].into_iter().zip(selected) {
+            let (Some(answer), Some(key)) = (survey.answer(metric), objective) else {
                 continue;
             };
-            let Some(selection) = config.select(facts, metric, AgreementType::Sla, survey.at)
-            else {
-                continue;
-            };
-            let t = out
-                .entry((
-                    selection.agreement.id(),
-                    selection.objective.id.value.as_str(),
-                ))
-                .or_default();
+            let t = out.entry(key).or_default();
             t.responses += 1;
             t.good += u64::from(is_good(metric, answer));
             t.sum += u64::from(answer);

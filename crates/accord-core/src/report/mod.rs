@@ -6,8 +6,7 @@ pub mod period;
 pub mod svg;
 pub mod view;
 
-use std::collections::HashMap;
-
+use compact_str::CompactString;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use jiff::Timestamp;
@@ -83,10 +82,12 @@ pub struct SupportingObjective {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Breach {
     pub case: String,
-    pub ticket: String,
-    pub objective: String,
-    pub metric: String,
-    pub priority: Option<String>,
+    // Short texts kept inline (no allocation each): a month's report at scale lists
+    // hundreds of thousands of breaches.
+    pub ticket: CompactString,
+    pub objective: CompactString,
+    pub metric: CompactString,
+    pub priority: Option<CompactString>,
     pub breached_at: Timestamp,
     pub cause: Option<String>,
     /// The case's `review` answers (`target_realistic`, `configured_right`,
@@ -387,14 +388,16 @@ pub fn report(
             .or_default()
             .push(c);
     }
-    let sla_spans: HashMap<&str, Span> = config
+    let sla_spans: FxHashMap<&str, Span> = config
         .agreements
         .iter()
         .filter(|a| a.doc.agreement_type == crate::policy::AgreementType::Sla)
         .map(|a| (a.id(), period.span(&agreement_zone(config, a), at)))
         .collect();
     let support = support(config, clocks, &sla_spans);
-    let mut tallies: HashMap<(Timestamp, Timestamp), experience::Tallies<'_>> = HashMap::new();
+    let mut tallies: FxHashMap<(Timestamp, Timestamp), experience::Tallies<'_>> =
+        FxHashMap::default();
+    let mut selections = experience::Selections::default();
     let mut seen: Vec<&str> = Vec::new();
     let mut agreements = Vec::new();
     for agreement in &config.agreements {
@@ -425,9 +428,9 @@ pub fn report(
         // Survey answers are tallied once per span for every agreement (most agreements
         // share their spans): the period's, then the trend's.
         for s in std::iter::once(&span).chain(&earlier) {
-            tallies
-                .entry((s.from, s.to))
-                .or_insert_with(|| experience::tally(config, &records.surveys, s.from, s.to));
+            tallies.entry((s.from, s.to)).or_insert_with(|| {
+                experience::tally(config, &records.surveys, &mut selections, s.from, s.to)
+            });
         }
         let tally_of = |s: &Span, o: &ObjectiveDoc| {
             tallies
@@ -495,8 +498,8 @@ pub fn report(
 fn support(
     config: &Config,
     clocks: &[ClockEnd<'_>],
-    sla_spans: &HashMap<&str, Span>,
-) -> HashMap<String, Vec<Supporting>> {
+    sla_spans: &FxHashMap<&str, Span>,
+) -> FxHashMap<String, Vec<Supporting>> {
     let mut internal: FxHashMap<&str, Vec<(usize, Timestamp)>> = FxHashMap::default();
     for (k, c) in clocks.iter().enumerate() {
         if c.agreement_type != "sla"
@@ -505,7 +508,7 @@ fn support(
             internal.entry(c.ticket).or_default().push((k, t));
         }
     }
-    let mut out: HashMap<String, Vec<Supporting>> = HashMap::new();
+    let mut out: FxHashMap<String, Vec<Supporting>> = FxHashMap::default();
     if internal.is_empty() {
         return out;
     }
@@ -523,7 +526,7 @@ fn support(
             }
         }
     }
-    let mut counts: HashMap<(&str, &str, &str), (u64, u64)> = HashMap::new();
+    let mut counts: FxHashMap<(&str, &str, &str), (u64, u64)> = FxHashMap::default();
     for (sla, k) in pairs {
         let c = &clocks[k];
         let slot = counts.entry((sla, c.agreement, c.objective)).or_default();
@@ -857,10 +860,10 @@ impl Context<'_> {
             .into_iter()
             .map(|(t, case, c)| Breach {
                 case,
-                ticket: c.ticket.to_owned(),
-                objective: c.objective.to_owned(),
-                metric: c.metric.to_owned(),
-                priority: c.priority.map(str::to_owned),
+                ticket: c.ticket.into(),
+                objective: c.objective.into(),
+                metric: c.metric.into(),
+                priority: c.priority.map(CompactString::from),
                 breached_at: t,
                 cause: c.cause.map(str::to_owned),
                 review: c.review.cloned(),
