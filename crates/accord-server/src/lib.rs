@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod live_config;
 pub mod notify;
+pub mod report_csv;
 pub mod report_html;
 pub mod service_records;
 pub mod settings;

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 
 use accord_core::availability::ServiceRecord;
 use accord_core::clock;
-use accord_core::report::{self, ObjectiveReport, PeriodSpec, Report, ServiceRecords};
+use accord_core::report::{self, PeriodSpec, Report, ServiceRecords};
 
 use crate::replay::{Place, load_config, read_stream};
 
@@ -150,90 +150,7 @@ pub fn write(
             serde_json::to_writer_pretty(&mut out, report)?;
             out.write_all(b"\n")?;
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record([
-                "agreement",
-                "customer",
-                "objective",
-                "metric",
-                "met",
-                "breached",
-                "result",
-                "goal",
-                "achieved",
-                "downtime_seconds",
-                "eligible_seconds",
-                "good_requests",
-                "valid_requests",
-                "responses",
-                "good_answers",
-            ])?;
-            let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-            fn count<T: ToString>(v: Option<T>) -> String {
-                v.map(|v| v.to_string()).unwrap_or_default()
-            }
-            for a in &report.agreements {
-                let customer = a.customer.clone().unwrap_or_default();
-                for o in &a.objectives {
-                    let row = match o {
-                        ObjectiveReport::Ticket(t) => [
-                            a.id.clone(),
-                            customer.clone(),
-                            t.id.clone(),
-                            t.metric.into(),
-                            t.met.to_string(),
-                            t.breached.to_string(),
-                            text(t.compliance),
-                            text(t.goal),
-                            t.achieved.map(|b| b.to_string()).unwrap_or_default(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                        ],
-                        ObjectiveReport::Availability(v) => [
-                            a.id.clone(),
-                            customer.clone(),
-                            v.id.clone(),
-                            v.metric.into(),
-                            String::new(),
-                            String::new(),
-                            text(v.availability),
-                            v.target.to_string(),
-                            v.achieved.map(|b| b.to_string()).unwrap_or_default(),
-                            text(v.downtime_seconds),
-                            count(v.eligible_seconds),
-                            count(v.good_requests),
-                            count(v.valid_requests),
-                            String::new(),
-                            String::new(),
-                        ],
-                        ObjectiveReport::Experience(e) => [
-                            a.id.clone(),
-                            customer.clone(),
-                            e.id.clone(),
-                            e.metric.into(),
-                            String::new(),
-                            String::new(),
-                            text(e.score),
-                            e.target.to_string(),
-                            e.achieved.map(|b| b.to_string()).unwrap_or_default(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            e.responses.to_string(),
-                            e.good.to_string(),
-                        ],
-                    };
-                    w.write_record(&row)?;
-                }
-            }
-            w.flush()?;
-        }
+        Format::Csv => accord_server::report_csv::write(report, &mut out)?,
         Format::CreditNotes => accord_server::credit_notes::write(report, None, &mut out)?,
         Format::Html => {
             let page = accord_server::report_html::render(report)

@@ -666,6 +666,35 @@ fn report_offline_gives_compliance_availability_and_credits() {
          acme,acme-email,email-uptime,2026-11-01,2026-11-30,0.25,750.00,USD\n"
     );
 
+    // As CSV: the period's row of each objective, then the ticket objective's rows per
+    // priority (T-1 is critical) and per month.
+    let csv = report("csv");
+    let first_response: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.starts_with("acme-email,acme,") && l.contains(",first_response,"))
+        .collect();
+    assert_eq!(first_response.len(), 3, "{csv}");
+    assert!(
+        first_response[0].contains(",1,0,1,")
+            && first_response[0].ends_with(",period,,2026-11-01,2026-11-30"),
+        "{csv}"
+    );
+    assert!(
+        first_response[1].ends_with(",1,0,1,,,,,,,,,priority,critical,,"),
+        "{csv}"
+    );
+    assert!(
+        first_response[2].ends_with(",1,0,1,,,,,,,,,month,,2026-11-01,2026-11-30"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().any(
+            |l| l.starts_with("acme-email,acme,email-uptime,availability,,,")
+                && l.contains(",17100,2588400,")
+        ),
+        "{csv}"
+    );
+
     // The survey of Acme's ticket counts for Acme's CSAT objective (acme-gold: the
     // e-mail agreement has none), and it is a bad answer.
     let gold = json["agreements"]

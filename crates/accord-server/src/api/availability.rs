@@ -142,9 +142,10 @@ pub struct ReportQuery {
     /// Evaluate as of this instant (RFC 3339). Default: now, or the period's end when
     /// that is earlier.
     pub at: Option<String>,
-    /// `json` (default), `html` (a page with charts) or `review` (the review document
-    /// for a customer's meeting: trends, breaches by priority and cause, and the review
-    /// questions of each breach).
+    /// `json` (default), `csv` (a row per objective, then per priority and per month of
+    /// each ticket objective), `html` (a page with charts) or `review` (the review
+    /// document for a customer's meeting: trends, breaches by priority and cause, and
+    /// the review questions of each breach).
     pub format: Option<String>,
     /// Only this customer's agreements (a customer-bound token gets its own, whatever it
     /// names).
@@ -254,7 +255,7 @@ pub(super) async fn build<S: Store>(
 #[utoipa::path(get, path = "/v1/report", tag = "availability", params(ReportQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The report (see DESIGN 4 for its shape); with `format=html` a page, with `format=review` the review document (text/html)", body = Object),
+        (status = 200, description = "The report (see DESIGN 4 for its shape); with `format=csv` the same figures as CSV (text/csv), with `format=html` a page, with `format=review` the review document (text/html)", body = Object),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -265,10 +266,10 @@ pub async fn get_report<S: Store>(
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
     let format = query.format.as_deref().unwrap_or("json");
-    if !["json", "html", "review"].contains(&format) {
+    if !["json", "csv", "html", "review"].contains(&format) {
         return Err(ApiError::invalid(
             "format",
-            format!("must be json, html or review (got {format:?})"),
+            format!("must be json, csv, html or review (got {format:?})"),
         ));
     }
     let viewer = caller.viewer();
@@ -286,6 +287,12 @@ pub async fn get_report<S: Store>(
     let html =
         |page: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     Ok(match format {
+        "csv" => {
+            let mut body = Vec::new();
+            crate::report_csv::write(&report, &mut body)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+        }
         "html" => html(crate::report_html::render(&report).map_err(ApiError::Internal)?),
         "review" => {
             let live = app.config.get();

@@ -264,6 +264,45 @@ async fn records_probes_report_and_credits() {
          globex,globex-email,uptime,2026-11-01,2026-11-30,0.05,50.00,EUR\n"
     );
 
+    // The report as CSV: a row per objective over the period, then a row per priority
+    // and per month of each ticket objective (T-1 has no priority: an empty one).
+    let csv = app
+        .get(
+            &format!("/v1/report?period=2026-11&at={at}&format=csv"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "agreement,customer,objective,metric,met,breached,result,goal,achieved,\
+         downtime_seconds,eligible_seconds,good_requests,valid_requests,responses,good_answers,\
+         breakdown,priority,from,to"
+    );
+    let first: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("acme-email,acme,first,"))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            "acme-email,acme,first,first_response,1,0,1,0.9,true,,,,,,,period,,2026-11-01,2026-11-30",
+            "acme-email,acme,first,first_response,1,0,1,,,,,,,,,priority,,,",
+            "acme-email,acme,first,first_response,1,0,1,,,,,,,,,month,,2026-11-01,2026-11-30",
+        ],
+        "{csv}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("acme-email,acme,happy,csat,,,5,4,true,,,,,1,1,period,")),
+        "{csv}"
+    );
+
     // A customer-bound token reads its own agreements and credits only.
     let (acme_token, _) = app.token("read", Some("acme")).await;
     let own = report(
