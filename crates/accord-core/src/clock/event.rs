@@ -360,6 +360,28 @@ fn fx_hash(text: &str) -> u64 {
 
 /// A ticket name's first 16 bytes, big-endian (zero-padded), and its length: names of
 /// up to 16 bytes are identified and ordered bytewise by these alone.
+/// A kept event's place in the ticket order: compared field by field, as declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    head: u128,
+    /// Length (5 bits, at most 17), seconds (shifted to be positive), type (3 bits).
+    rest: u64,
+    position: u32,
+}
+
+impl Key {
+    fn len(&self) -> u32 {
+        (self.rest >> 59) as u32
+    }
+}
+
+/// Length, seconds and type in one word that orders as the triple does: every
+/// timestamp lies within ±2^39 seconds of 1970, and there are seven event types.
+fn pack(len: u32, seconds: i64, kind: EventType) -> u64 {
+    let shifted = (seconds + (1 << 39)) as u64;
+    (u64::from(len.min(17)) << 59) | (shifted << 3) | kind as u64
+}
+
 fn name_head(name: &str) -> (u128, u32) {
     let bytes = name.as_bytes();
     let mut head = [0u8; 16];
@@ -384,12 +406,20 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
     let mut keep = vec![true; n];
 
     // One pass over the events for every key.
+    // The ticket key is (head of the name, then length, time and type packed in one
+    // word, then position): 32 bytes a key instead of 48, so sorting five million of them
+    // moves a third less memory. Lengths over 16 share one value (such names are put in
+    // full-name order below anyway).
     let mut by_id: Vec<(u64, u32)> = Vec::with_capacity(n);
-    let mut keys: Vec<(u128, u32, i64, EventType, u32)> = Vec::with_capacity(n);
+    let mut keys: Vec<Key> = Vec::with_capacity(n);
     for (i, e) in events.iter().enumerate() {
         by_id.push((fx_hash(&e.id), i as u32));
         let (head, len) = name_head(&e.ticket);
-        keys.push((head, len, e.at.as_second(), e.kind, i as u32));
+        keys.push(Key {
+            head,
+            rest: pack(len, e.at.as_second(), e.kind),
+            position: i as u32,
+        });
     }
 
     // 1. Repeated ids: sorted by (hash of id, position), a repeat follows its first
@@ -428,27 +458,26 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
 
     // 2. Kept events by (ticket, time, type, position). Names over 16 bytes that share
     // their head are put in full-name order afterwards.
-    keys.retain(|key| keep[key.4 as usize]);
+    keys.retain(|key| keep[key.position as usize]);
     keys.sort_unstable();
-    let name = |key: &(u128, u32, i64, EventType, u32)| events[key.4 as usize].ticket.as_bytes();
+    let name = |key: &Key| events[key.position as usize].ticket.as_bytes();
     let mut k = 0;
     while k < keys.len() {
         let mut end = k + 1;
-        while end < keys.len() && keys[end].0 == keys[k].0 {
+        while end < keys.len() && keys[end].head == keys[k].head {
             end += 1;
         }
-        if keys[k..end].iter().any(|key| key.1 > 16) {
+        if keys[k..end].iter().any(|key| key.len() > 16) {
             keys[k..end].sort_by(|a, b| name(a).cmp(name(b)).then(a.cmp(b)));
         }
         k = end;
     }
 
     // 3. Tickets are runs of one name; within one, ties in time and type go by id.
-    let same_ticket = |a: &(u128, u32, i64, EventType, u32),
-                       b: &(u128, u32, i64, EventType, u32)| {
-        a.0 == b.0 && a.1 == b.1 && (a.1 <= 16 || name(a) == name(b))
+    let same_ticket = |a: &Key, b: &Key| {
+        a.head == b.head && a.len() == b.len() && (a.len() <= 16 || name(a) == name(b))
     };
-    let mut order: Vec<u32> = keys.iter().map(|key| key.4).collect();
+    let mut order: Vec<u32> = keys.iter().map(|key| key.position).collect();
     let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
     let mut k = 0;
     while k < keys.len() {
@@ -459,7 +488,8 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
         let mut t = k;
         while t < end {
             let mut tie = t + 1;
-            while tie < end && keys[tie].2 == keys[t].2 && keys[tie].3 == keys[t].3 {
+            // Same ticket, so the same length: equal packed words are equal time and type.
+            while tie < end && keys[tie].rest == keys[t].rest {
                 tie += 1;
             }
             if tie - t > 1 {
@@ -513,5 +543,55 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
         groups: kept_groups,
         conflicts,
         duplicates,
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    /// The packed word orders as (length, seconds, type) over every instant jiff allows,
+    /// both sides of 1970, and every type.
+    #[test]
+    fn the_packed_key_orders_as_its_parts() {
+        let instants = [
+            Timestamp::MIN.as_second(),
+            -1,
+            0,
+            1,
+            1_800_000_000,
+            Timestamp::MAX.as_second(),
+        ];
+        let kinds = [
+            EventType::Created,
+            EventType::Updated,
+            EventType::CustomerReplied,
+            EventType::AgentReplied,
+            EventType::Resolved,
+            EventType::Reopened,
+            EventType::Closed,
+        ];
+        let mut parts = Vec::new();
+        for len in [0, 3, 16, 17] {
+            for &t in &instants {
+                for &kind in &kinds {
+                    parts.push((len, t, kind));
+                }
+            }
+        }
+        for a in &parts {
+            for b in &parts {
+                assert_eq!(
+                    pack(a.0, a.1, a.2).cmp(&pack(b.0, b.1, b.2)),
+                    a.cmp(b),
+                    "{a:?} against {b:?}"
+                );
+            }
+        }
+        // Lengths over 16 share one value.
+        assert_eq!(
+            pack(40, 0, EventType::Created),
+            pack(17, 0, EventType::Created)
+        );
     }
 }
