@@ -4,7 +4,7 @@
 
 use compact_str::CompactString;
 use jiff::Timestamp;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::policy::{AgreementType, Config, Metric, TicketFacts};
 
@@ -14,7 +14,7 @@ use crate::policy::{AgreementType, Config, Metric, TicketFacts};
 pub struct Survey {
     pub id: CompactString,
     pub ticket: CompactString,
-    #[serde(deserialize_with = "whole_second")]
+    #[serde(deserialize_with = "crate::clock::whole_second")]
     pub at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csat: Option<u8>,
@@ -22,11 +22,6 @@ pub struct Survey {
     pub ces: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-}
-
-fn whole_second<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-    let t = Timestamp::deserialize(d)?;
-    Timestamp::from_second(t.as_second()).map_err(serde::de::Error::custom)
 }
 
 impl Survey {

@@ -301,13 +301,11 @@ async fn check_records<'r>(
 ) -> StoreResult<(Vec<&'r StoredRecord>, usize)> {
     let mut stored: HashMap<String, String> = HashMap::new();
     for chunk in records.chunks(BIND_CHUNK) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("SELECT id, body FROM service_records WHERE id IN (");
-        let mut list = q.separated(", ");
-        for r in chunk {
-            list.push_bind(&r.id);
-        }
-        q.push(")");
+        let mut q = in_list(
+            "SELECT id, body FROM service_records WHERE id IN ",
+            chunk.iter().map(|r| r.id.as_str()),
+            "",
+        );
         for row in q.build().fetch_all(&mut **tx).await.map_err(backend)? {
             stored.insert(
                 row.try_get("id").map_err(backend)?,
@@ -978,13 +976,11 @@ impl Store for SqliteStore {
         let mut stored: HashMap<String, String> = HashMap::new();
         let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
         for chunk in ids.chunks(BIND_CHUNK) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("SELECT id, body FROM ticket_events WHERE id IN (");
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push(")");
+            let mut q = in_list(
+                "SELECT id, body FROM ticket_events WHERE id IN ",
+                chunk.iter().copied(),
+                "",
+            );
             for row in q.build().fetch_all(&mut *tx).await.map_err(backend)? {
                 stored.insert(
                     row.try_get("id").map_err(backend)?,
@@ -999,14 +995,11 @@ impl Store for SqliteStore {
             .collect();
         let mut already_created: HashMap<String, String> = HashMap::new();
         for chunk in created_tickets.chunks(BIND_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT ticket, created_id FROM tickets WHERE created_id IS NOT NULL AND ticket IN (",
+            let mut q = in_list(
+                "SELECT ticket, created_id FROM tickets WHERE created_id IS NOT NULL AND ticket IN ",
+                chunk.iter().copied(),
+                "",
             );
-            let mut list = q.separated(", ");
-            for t in chunk {
-                list.push_bind(*t);
-            }
-            q.push(")");
             for row in q.build().fetch_all(&mut *tx).await.map_err(backend)? {
                 already_created.insert(
                     row.try_get("ticket").map_err(backend)?,
@@ -1292,14 +1285,11 @@ impl Store for SqliteStore {
         let mut out: std::collections::BTreeMap<String, Vec<String>> =
             std::collections::BTreeMap::new();
         for chunk in tickets.chunks(BIND_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT ticket, body FROM ticket_events WHERE ticket IN (",
+            let mut q = in_list(
+                "SELECT ticket, body FROM ticket_events WHERE ticket IN ",
+                chunk.iter().map(String::as_str),
+                " ORDER BY seq",
             );
-            let mut list = q.separated(", ");
-            for t in chunk {
-                list.push_bind(t);
-            }
-            q.push(") ORDER BY seq");
             for row in q.build().fetch_all(&self.reader).await.map_err(backend)? {
                 let ticket: String = row.try_get("ticket").map_err(backend)?;
                 out.entry(ticket)

@@ -23,9 +23,9 @@ pub const WHOLE: i64 = 1_000_000;
 pub struct Outage {
     pub id: CompactString,
     pub service: CompactString,
-    #[serde(deserialize_with = "whole_second")]
+    #[serde(deserialize_with = "crate::clock::whole_second")]
     pub from: Timestamp,
-    #[serde(deserialize_with = "whole_second")]
+    #[serde(deserialize_with = "crate::clock::whole_second")]
     pub to: Timestamp,
     /// In millionths of a full outage (JSON: a number in (0, 1], default 1).
     #[serde(
@@ -42,9 +42,9 @@ pub struct Outage {
 pub struct Maintenance {
     pub id: CompactString,
     pub service: CompactString,
-    #[serde(deserialize_with = "whole_second")]
+    #[serde(deserialize_with = "crate::clock::whole_second")]
     pub from: Timestamp,
-    #[serde(deserialize_with = "whole_second")]
+    #[serde(deserialize_with = "crate::clock::whole_second")]
     pub to: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announced_at: Option<Timestamp>,
@@ -57,9 +57,9 @@ pub struct Maintenance {
 pub struct Requests {
     pub id: CompactString,
     pub service: CompactString,
-    #[serde(deserialize_with = "whole_second")]
+    #[serde(deserialize_with = "crate::clock::whole_second")]
     pub from: Timestamp,
-    #[serde(deserialize_with = "whole_second")]
+    #[serde(deserialize_with = "crate::clock::whole_second")]
     pub to: Timestamp,
     pub good: u64,
     pub valid: u64,
@@ -153,11 +153,6 @@ impl ServiceRecord {
 
 fn full_impact() -> i64 {
     WHOLE
-}
-
-fn whole_second<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-    let t = Timestamp::deserialize(d)?;
-    Timestamp::from_second(t.as_second()).map_err(serde::de::Error::custom)
 }
 
 fn impact_millionths<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {

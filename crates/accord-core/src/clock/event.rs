@@ -60,8 +60,9 @@ pub struct Event {
     pub public: Option<bool>,
 }
 
-/// Times are exact to the second: fractions are truncated (DESIGN 3.1).
-fn whole_second<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+/// Times are exact to the second: fractions are truncated (DESIGN 3.1). Every time of
+/// the event stream (events, service records, surveys) is read this way.
+pub(crate) fn whole_second<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
     struct Visitor;
     impl serde::de::Visitor<'_> for Visitor {
         type Value = Timestamp;
@@ -360,6 +361,14 @@ fn fx_hash(text: &str) -> u64 {
 
 /// A ticket name's first 16 bytes, big-endian (zero-padded), and its length: names of
 /// up to 16 bytes are identified and ordered bytewise by these alone.
+fn name_head(name: &str) -> (u128, u32) {
+    let bytes = name.as_bytes();
+    let mut head = [0u8; 16];
+    let k = bytes.len().min(16);
+    head[..k].copy_from_slice(&bytes[..k]);
+    (u128::from_be_bytes(head), bytes.len() as u32)
+}
+
 /// A kept event's place in the ticket order: compared field by field, as declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
@@ -380,14 +389,6 @@ impl Key {
 fn pack(len: u32, seconds: i64, kind: EventType) -> u64 {
     let shifted = (seconds + (1 << 39)) as u64;
     (u64::from(len.min(17)) << 59) | (shifted << 3) | kind as u64
-}
-
-fn name_head(name: &str) -> (u128, u32) {
-    let bytes = name.as_bytes();
-    let mut head = [0u8; 16];
-    let k = bytes.len().min(16);
-    head[..k].copy_from_slice(&bytes[..k]);
-    (u128::from_be_bytes(head), bytes.len() as u32)
 }
 
 /// Groups events per ticket, in arrival order: a repeat of an id with the same content

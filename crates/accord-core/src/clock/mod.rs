@@ -4,6 +4,7 @@
 mod event;
 mod fold;
 
+pub(crate) use event::whole_second;
 pub use event::{Conflict, Event, EventType, Prepared, TicketEvents, prepare};
 pub use fold::{
     ClockResult, ClockState, Milestone, MilestoneAt, WAITING_ON_THIRD_PARTY, clock_calendar,
