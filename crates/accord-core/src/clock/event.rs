@@ -382,6 +382,10 @@ impl Key {
     fn len(&self) -> u32 {
         (self.rest >> 59) as u32
     }
+
+    fn is_created(&self) -> bool {
+        self.rest & 7 == EventType::Created as u64
+    }
 }
 
 /// Length, seconds and type in one word that orders as the triple does: every
@@ -475,11 +479,16 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
     }
 
     // 3. Tickets are runs of one name; within one, ties in time and type go by id.
+    // 4. The first `created` of a ticket by arrival wins; later ones are set aside.
+    // Both are read off the keys (the type is in the packed word), so an event is
+    // touched again only for a tie, a long name or a second `created`: the kept order
+    // is compacted in place as it is built.
     let same_ticket = |a: &Key, b: &Key| {
         a.head == b.head && a.len() == b.len() && (a.len() <= 16 || name(a) == name(b))
     };
     let mut order: Vec<u32> = keys.iter().map(|key| key.position).collect();
     let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut kept = 0;
     let mut k = 0;
     while k < keys.len() {
         let mut end = k + 1;
@@ -502,25 +511,17 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
             }
             t = tie;
         }
-        groups.push(k..end);
-        k = end;
-    }
-    drop(keys);
-
-    // 4. The first `created` of a ticket by arrival wins; later ones are set aside.
-    let mut kept_order: Vec<u32> = Vec::with_capacity(order.len());
-    let mut kept_groups = Vec::with_capacity(groups.len());
-    for range in groups {
-        let group = &order[range];
-        let first_created = group
-            .iter()
-            .copied()
-            .filter(|&i| events[i as usize].kind == EventType::Created)
-            .min();
-        let start = kept_order.len();
-        for &i in group {
-            let e = &events[i as usize];
-            if e.kind == EventType::Created && Some(i) != first_created {
+        let mut created = keys[k..end].iter().filter(|key| key.is_created());
+        let first_created = created.clone().map(|key| key.position).min();
+        let second_created = created.nth(1).is_some();
+        let start = kept;
+        for r in k..end {
+            let i = order[r];
+            if second_created
+                && Some(i) != first_created
+                && events[i as usize].kind == EventType::Created
+            {
+                let e = &events[i as usize];
                 conflicts.push((
                     i as usize,
                     Conflict::SecondCreated {
@@ -529,19 +530,21 @@ pub fn prepare(events: impl IntoIterator<Item = Event>) -> Prepared {
                     },
                 ));
             } else {
-                kept_order.push(i);
+                order[kept] = i;
+                kept += 1;
             }
         }
-        if kept_order.len() > start {
-            kept_groups.push(start..kept_order.len());
-        }
+        groups.push(start..kept);
+        k = end;
     }
+    order.truncate(kept);
+    drop(keys);
 
     conflicts.sort_by_key(|&(position, _)| position);
     Prepared {
         events,
-        order: kept_order,
-        groups: kept_groups,
+        order,
+        groups,
         conflicts,
         duplicates,
     }

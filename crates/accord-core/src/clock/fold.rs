@@ -1,7 +1,6 @@
 //! A ticket's clocks as a pure function of its events, the configuration (agreement
 //! versions, calendars) and the evaluation instant (DESIGN 3.2).
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use compact_str::CompactString;
@@ -258,6 +257,8 @@ struct Ticket<'c> {
     /// Every instant at which some agreement version comes into or goes out of force,
     /// sorted: between two of them, which versions are in force does not change.
     version_changes: &'c [i64],
+    /// The last instant whose span was asked for, and its span.
+    last_span: std::cell::Cell<Option<(i64, usize)>>,
     /// Selections remembered per set of facts (shared by the tickets folded with this
     /// state), and the entry of the ticket's current facts once looked up.
     selections: SelectionCache<'c>,
@@ -292,7 +293,7 @@ type Memo<'c> = [Option<Option<Current<'c>>>; SELECTION_SLOTS];
 #[derive(Default)]
 struct SelectionCache<'c> {
     /// Hash of (facts, span) → position in `entries`.
-    index: HashMap<u64, usize>,
+    index: rustc_hash::FxHashMap<u64, usize>,
     entries: Vec<(TicketFacts, usize, Memo<'c>)>,
 }
 
@@ -351,6 +352,7 @@ impl<'c> Ticket<'c> {
         Ticket {
             config,
             version_changes,
+            last_span: std::cell::Cell::new(None),
             selections: SelectionCache::default(),
             memo: None,
             facts: TicketFacts::default(),
@@ -364,7 +366,22 @@ impl<'c> Ticket<'c> {
     /// Back to a ticket with no events, keeping the allocations.
     fn reset(&mut self) {
         self.memo = None;
-        self.facts = TicketFacts::default();
+        // Cleared in place (cheaper than building new facts and dropping the old).
+        let TicketFacts {
+            customer,
+            service,
+            priority,
+            team,
+            assignee,
+            supplier,
+            tags,
+            fields,
+        } = &mut self.facts;
+        for fact in [customer, service, priority, team, assignee, supplier] {
+            *fact = None;
+        }
+        tags.clear();
+        fields.clear();
         self.status = CompactString::default();
         self.timeline.clear();
         self.clocks.clear();
@@ -372,7 +389,15 @@ impl<'c> Ticket<'c> {
     }
 
     fn span(&self, t: i64) -> usize {
-        self.version_changes.partition_point(|&c| c <= t)
+        // Asked for again and again at one event's instant: the last answer is kept.
+        if let Some((at, span)) = self.last_span.get()
+            && at == t
+        {
+            return span;
+        }
+        let span = self.version_changes.partition_point(|&c| c <= t);
+        self.last_span.set(Some((t, span)));
+        span
     }
 
     /// [`Ticket::select_fresh`], remembered until the facts change. With `keep`, only
@@ -498,12 +523,26 @@ impl<'c> Ticket<'c> {
         let Ticket {
             clocks, reached, ..
         } = self;
+        // A ticket's clocks mostly count in one calendar from the same instant (they
+        // advance together): the open time is worked out once for them.
+        let mut last: Option<(&Calendar, i64, i64)> = None;
         for (i, clock) in clocks.iter_mut().enumerate() {
             if !clock.open() || clock.since >= t {
                 continue;
             }
             let gained = match (clock.running, clock.rules()) {
-                (true, Some(rules)) => rules.calendar.elapsed_seconds(clock.since, t),
+                (true, Some(rules)) => match last {
+                    Some((calendar, since, gained))
+                        if std::ptr::eq(calendar, rules.calendar) && since == clock.since =>
+                    {
+                        gained
+                    }
+                    _ => {
+                        let gained = rules.calendar.elapsed_seconds(clock.since, t);
+                        last = Some((rules.calendar, clock.since, gained));
+                        gained
+                    }
+                },
                 _ => 0,
             };
             // The deadline (an `add` on the calendar) is only worked out once the target
