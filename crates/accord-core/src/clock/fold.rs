@@ -898,8 +898,15 @@ fn fold_into(
     out: &mut Vec<ClockResult>,
 ) {
     state.reset();
-    // Events are in apply order, so those up to `at` come first.
-    let events = &events[..events.partition_point(|e| e.at.as_second() <= at)];
+    // Events are in apply order, so those up to `at` come first. Looked for from the
+    // end, not by bisection: usually the last event is before `at`, and a bisection's
+    // reads wait on one another (each a cache miss when a replay's events are scattered
+    // over memory).
+    let kept = events
+        .iter()
+        .rposition(|e| e.at.as_second() <= at)
+        .map_or(0, |last| last + 1);
+    let events = &events[..kept];
     let Some(first_created) = events.iter().position(|e| e.kind == EventType::Created) else {
         return;
     };
