@@ -181,10 +181,14 @@ pub fn run(
         let path = events[place.file].display();
         writeln!(warn, "warning: {path}:{}: {conflict}", place.line)?;
     }
-    for c in clock::fold_all(&config, &prepared, at) {
-        serde_json::to_writer(&mut out, &Line::from(&c))?;
-        out.write_all(b"\n")?;
-    }
+    // Printed ticket by ticket as they are folded: the clocks are never all in memory.
+    clock::fold_each(&config, &prepared, at, |clocks| -> anyhow::Result<()> {
+        for c in clocks {
+            serde_json::to_writer(&mut out, &Line::from(c))?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
     out.flush()?;
     Ok(())
 }

@@ -8,7 +8,7 @@ pub(crate) use event::whole_second;
 pub use event::{Conflict, Event, EventType, Prepared, TicketEvents, prepare};
 pub use fold::{
     ClockResult, ClockState, Milestone, MilestoneAt, WAITING_ON_THIRD_PARTY, clock_calendar,
-    fact_key, fold_all, fold_ticket, ticket_facts,
+    fact_key, fold_all, fold_each, fold_ticket, ticket_facts,
 };
 
 #[cfg(test)]

@@ -698,6 +698,23 @@ objectives:
         .flat_map(|t| fold_ticket(&cfg, t, prepared.ticket(t).unwrap(), at))
         .collect();
     assert_eq!(together, alone);
+    // Handed over ticket by ticket, the same clocks in the same order, one ticket a call;
+    // the first error stops the fold.
+    let mut each = Vec::new();
+    let folded: Result<(), String> = fold_each(&cfg, &prepared, at, |clocks| {
+        assert!(clocks.windows(2).all(|w| w[0].ticket == w[1].ticket));
+        each.push(clocks.to_vec());
+        Ok(())
+    });
+    assert_eq!(folded, Ok(()));
+    assert_eq!(each.len(), 3);
+    assert_eq!(each.concat(), together);
+    let mut calls = 0;
+    let stopped = fold_each(&cfg, &prepared, at, |_| {
+        calls += 1;
+        Err("full")
+    });
+    assert_eq!((stopped, calls), (Err("full"), 1));
     let res = |t: &str| {
         let c = together
             .iter()
