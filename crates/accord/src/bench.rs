@@ -156,7 +156,7 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
         "{}",
         json!({"bench": "replay.memory", "ops": n, "ns_per_op": round(seconds * 1e9 / n as f64),
                "events_per_second": (n as f64 / seconds).round(), "tickets": tickets, "clocks": clocks,
-               "prepare_seconds": round(prepare_seconds), "fold_seconds": round(seconds - prepare_seconds), "profile": PROFILE})
+               "prepare_seconds": hundredths(prepare_seconds), "fold_seconds": hundredths(seconds - prepare_seconds), "profile": PROFILE})
     )?;
 
     // From a file, as `accord replay` reads it.
@@ -184,8 +184,8 @@ pub fn replay(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
         "{}",
         json!({"bench": "replay.file", "ops": parsed, "ns_per_op": round(seconds * 1e9 / parsed as f64),
                "events_per_second": (parsed as f64 / seconds).round(), "bytes": text.len(), "clocks": clocks,
-               "read_seconds": round(read_seconds), "prepare_seconds": round(prepare_seconds),
-               "fold_seconds": round(seconds - read_seconds - prepare_seconds), "profile": PROFILE})
+               "read_seconds": hundredths(read_seconds), "prepare_seconds": hundredths(prepare_seconds),
+               "fold_seconds": hundredths(seconds - read_seconds - prepare_seconds), "profile": PROFILE})
     )?;
     Ok(())
 }
@@ -559,6 +559,11 @@ fn watch_with(
 
 fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
+}
+
+/// For the steps of one run, which differ by less than a tenth between commits.
+fn hundredths(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 #[cfg(test)]
