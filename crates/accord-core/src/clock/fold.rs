@@ -258,7 +258,7 @@ struct Ticket<'c> {
     /// sorted: between two of them, which versions are in force does not change.
     version_changes: &'c [i64],
     /// The last instant whose span was asked for, and its span.
-    last_span: std::cell::Cell<Option<(i64, usize)>>,
+    last_span: Option<(i64, usize)>,
     /// Selections remembered per set of facts (shared by the tickets folded with this
     /// state), and the entry of the ticket's current facts once looked up.
     selections: SelectionCache<'c>,
@@ -352,7 +352,7 @@ impl<'c> Ticket<'c> {
         Ticket {
             config,
             version_changes,
-            last_span: std::cell::Cell::new(None),
+            last_span: None,
             selections: SelectionCache::default(),
             memo: None,
             facts: TicketFacts::default(),
@@ -388,15 +388,15 @@ impl<'c> Ticket<'c> {
         self.reached.clear();
     }
 
-    fn span(&self, t: i64) -> usize {
+    fn span(&mut self, t: i64) -> usize {
         // Asked for again and again at one event's instant: the last answer is kept.
-        if let Some((at, span)) = self.last_span.get()
+        if let Some((at, span)) = self.last_span
             && at == t
         {
             return span;
         }
         let span = self.version_changes.partition_point(|&c| c <= t);
-        self.last_span.set(Some((t, span)));
+        self.last_span = Some((t, span));
         span
     }
 
@@ -414,7 +414,9 @@ impl<'c> Ticket<'c> {
         let Some(slot) = selection_slot(agreement_type, metric) else {
             return self.select_fresh(agreement_type, metric, at, keep);
         };
-        if keep.is_some_and(|(_, started)| self.span(started) != span) {
+        if let Some((_, started)) = keep
+            && self.span(started) != span
+        {
             return self.select_fresh(agreement_type, metric, at, keep);
         }
         let memo = match self.memo {
