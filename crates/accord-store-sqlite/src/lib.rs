@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "clock_priority",
         include_str!("../migrations/0007_clock_priority.sql"),
     ),
+    (
+        8,
+        "unused_clock_indexes",
+        include_str!("../migrations/0008_unused_clock_indexes.sql"),
+    ),
 ];
 
 /// Most values bound in one statement (SQLite allows 32,766; this keeps statements
@@ -1326,6 +1331,29 @@ impl Store for SqliteStore {
                 .await
                 .map_err(backend)?;
         Ok(Some(bodies))
+    }
+
+    async fn event_counts(
+        &self,
+        tickets: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, u64>> {
+        let mut out = std::collections::BTreeMap::new();
+        for chunk in tickets.chunks(BIND_CHUNK) {
+            // Counted on the (ticket, seq) index alone: no event body is read.
+            let mut q = in_list(
+                "SELECT ticket, count(*) AS n FROM ticket_events WHERE ticket IN ",
+                chunk.iter().map(String::as_str),
+                " GROUP BY ticket",
+            );
+            for row in q.build().fetch_all(&self.reader).await.map_err(backend)? {
+                let n: i64 = row.try_get("n").map_err(backend)?;
+                out.insert(
+                    row.try_get("ticket").map_err(backend)?,
+                    u64::try_from(n).map_err(|_| corrupt("event count", &n.to_string()))?,
+                );
+            }
+        }
+        Ok(out)
     }
 
     async fn ticket_ids(&self) -> StoreResult<Vec<String>> {

@@ -190,6 +190,14 @@ pub trait Store: Clone + Send + Sync + 'static {
         tickets: &[String],
     ) -> impl Future<Output = StoreResult<std::collections::BTreeMap<String, Vec<String>>>> + Send;
 
+    /// How many events each of `tickets` has stored (a ticket with none is left out): the
+    /// clock deriver uses the events a request carried, without reading them back, when
+    /// they are all the ticket has.
+    fn event_counts(
+        &self,
+        tickets: &[String],
+    ) -> impl Future<Output = StoreResult<std::collections::BTreeMap<String, u64>>> + Send;
+
     /// Every ticket id, in name order (to re-derive clocks after a configuration change).
     fn ticket_ids(&self) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
 

@@ -392,6 +392,18 @@ pub async fn events<S: Store>(store: S) {
         .expect("events of tickets");
     assert_eq!(both.len(), 2);
     assert_eq!(both["T-1"], bodies);
+    let counts = store
+        .event_counts(&["T-1".into(), "L-1".into(), "NOPE".into()])
+        .await
+        .expect("event counts");
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        [
+            ("L-1".to_owned(), 3),
+            ("T-1".to_owned(), bodies.len() as u64)
+        ],
+        "repeats and rejected batches are not counted; a ticket with no events is left out"
+    );
 
     // Clocks: replaced per ticket; the queue orders running clocks by deadline, sees a
     // passed deadline as a breach, and a bound viewer sees its customer's only.

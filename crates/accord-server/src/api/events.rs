@@ -268,7 +268,7 @@ async fn ingest_checked<S: Store>(
     }
     metrics::counter!("accord_events_accepted_total").increment(outcome.accepted as u64);
     // Acknowledged once durable; the clocks follow at once, in the background.
-    app.pending.derive(outcome.tickets);
+    app.pending.derive_stored(outcome.tickets, events);
     Ok(IngestAnswer {
         accepted: outcome.accepted,
         duplicates: outcome.duplicates,
