@@ -7,7 +7,11 @@
 //! that WAL lets run beside the writer. The schema is migrated on open from migrations
 //! compiled into the binary.
 
-#![forbid(unsafe_code)]
+// Denied, not forbidden: `bulk` lends sqlx's connection handle to rusqlite (one
+// measured hot path, its one `unsafe` explained where it is).
+#![deny(unsafe_code)]
+
+mod bulk;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -219,54 +223,39 @@ impl SqliteStore {
         let tickets: std::collections::BTreeSet<&str> =
             fresh.iter().map(|e| e.ticket.as_str()).collect();
 
-        // Each statement with the row count it must reach (`None`: any).
-        let mut statements = Vec::new();
-        let mut expected = Vec::new();
-        for chunk in created.chunks(BIND_CHUNK / 2) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO tickets (ticket, created_id) ");
-            q.push_values(chunk, |mut b, (t, id)| {
-                b.push_bind(t.to_string()).push_bind(id.to_string());
-            });
-            q.push(
-                " ON CONFLICT (ticket) DO UPDATE SET created_id = excluded.created_id \
-                 WHERE tickets.created_id IS NULL",
-            );
-            statements.push(q);
-            expected.push(Some(chunk.len()));
+        // Each insert with whether every row it is given must change one.
+        let mut creations = bulk::Rows::new(
+            "INSERT INTO tickets (ticket, created_id)",
+            2,
+            "ON CONFLICT (ticket) DO UPDATE SET created_id = excluded.created_id \
+             WHERE tickets.created_id IS NULL",
+        );
+        for (ticket, id) in &created {
+            creations.push([(*ticket).into(), (*id).into()]);
         }
-        let others: Vec<&str> = tickets
-            .iter()
-            .copied()
-            .filter(|t| !created_tickets.contains(t))
-            .collect();
-        for chunk in others.chunks(BIND_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO tickets (ticket) ");
-            q.push_values(chunk, |mut b, t| {
-                b.push_bind(t.to_string());
-            });
-            statements.push(q);
-            expected.push(None);
+        let mut touched = bulk::Rows::new("INSERT OR IGNORE INTO tickets (ticket)", 1, "");
+        for ticket in tickets.iter().filter(|t| !created_tickets.contains(*t)) {
+            touched.push([(*ticket).into()]);
         }
-        for chunk in fresh.chunks(BIND_CHUNK / 3) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("INSERT INTO ticket_events (id, ticket, body) ");
-            q.push_values(chunk, |mut b, e| {
-                b.push_bind(e.id.clone())
-                    .push_bind(e.ticket.clone())
-                    .push_bind(e.body.clone());
-            });
-            q.push(" ON CONFLICT (id) DO NOTHING");
-            statements.push(q);
-            expected.push(Some(chunk.len()));
+        let mut inserts = bulk::Rows::new(
+            "INSERT INTO ticket_events (id, ticket, body)",
+            3,
+            "ON CONFLICT (id) DO NOTHING",
+        );
+        for e in &fresh {
+            inserts.push([(&e.id).into(), (&e.ticket).into(), (&e.body).into()]);
         }
 
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let counts = run_built(&mut tx, &mut statements).await?;
-        if counts
-            .iter()
-            .zip(&expected)
-            .any(|(done, want)| want.is_some_and(|n| n as u64 != *done))
-        {
+        let all_new = bulk::on_connection(&mut tx, |db| {
+            let all = |counts: Vec<(usize, usize)>| counts.iter().all(|(done, n)| done == n);
+            Ok(all(creations.insert(db, BIND_CHUNK)?) && {
+                touched.insert(db, BIND_CHUNK)?;
+                all(inserts.insert(db, BIND_CHUNK)?)
+            })
+        })
+        .await?;
+        if !all_new {
             tx.rollback().await.map_err(backend)?;
             return Ok(None);
         }
@@ -555,13 +544,9 @@ async fn schedule_reminder(tx: &mut Transaction<'_, Sqlite>, id: &str) -> StoreR
     Ok(())
 }
 
-/// The statements that open a case for every breached clock of `tickets` (or reopen
-/// one a late event had withdrawn), built before the transaction.
-fn breach_case_inserts(
-    tickets: &[TicketClocks],
-    now: Timestamp,
-) -> (Vec<QueryBuilder<Sqlite>>, Vec<String>) {
-    let breached: Vec<(&TicketClocks, &ClockRow, String)> = tickets
+/// The breached clocks of `tickets`, each with its case id.
+fn breached_clocks(tickets: &[TicketClocks]) -> Vec<(&TicketClocks, &ClockRow, String)> {
+    tickets
         .iter()
         .flat_map(|t| t.clocks.iter().map(move |c| (t, c)))
         .filter(|(_, c)| c.breached_at.is_some())
@@ -570,42 +555,47 @@ fn breach_case_inserts(
                 accord_store::fact_key(&t.ticket, &c.agreement_type, &c.metric, c.cycle, "breach");
             (t, c, key)
         })
-        .collect();
-    let mut statements = Vec::new();
-    for chunk in breached.chunks(BIND_CHUNK / 12) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO breach_cases (id, ticket, customer, agreement_type, agreement, objective, \
-             metric, cycle, breached_at, opened_at, state, steps, targets) ",
-        );
-        q.push_values(chunk, |mut b, (t, c, key)| {
-            b.push_bind(key.clone())
-                .push_bind(t.ticket.clone())
-                .push_bind(t.customer.clone())
-                .push_bind(c.agreement_type.clone())
-                .push_bind(c.agreement.clone())
-                .push_bind(c.objective.clone())
-                .push_bind(c.metric.clone())
-                .push_bind(i64::from(c.cycle))
-                .push_bind(c.breached_at.map(|b| b.as_second()))
-                .push_bind(now.as_second())
-                .push_bind("open")
-                .push_bind("{}")
-                .push_bind("[]");
-        });
-        q.push(
-            " ON CONFLICT (id) DO UPDATE SET state = 'open', closed_at = NULL, \
-             breached_at = excluded.breached_at WHERE breach_cases.state = 'withdrawn' \
-             AND excluded.breached_at < ",
-        );
-        // A withdrawn case breached again recently is the watcher's to announce and
-        // reopen; an older one will never be announced, so it reopens here.
-        q.push_bind((now - accord_store::ANNOUNCE_WINDOW).as_second());
-        statements.push(q);
+        .collect()
+}
+
+/// The rows that open a case for every breached clock (or reopen one a late event had
+/// withdrawn).
+fn breach_case_rows<'a>(
+    breached: &'a [(&'a TicketClocks, &'a ClockRow, String)],
+    now: Timestamp,
+) -> bulk::Rows<'a> {
+    // A withdrawn case breached again recently is the watcher's to announce and reopen;
+    // an older one will never be announced, so it reopens here.
+    let tail = format!(
+        "ON CONFLICT (id) DO UPDATE SET state = 'open', closed_at = NULL, \
+         breached_at = excluded.breached_at WHERE breach_cases.state = 'withdrawn' \
+         AND excluded.breached_at < {}",
+        (now - accord_store::ANNOUNCE_WINDOW).as_second()
+    );
+    let mut rows = bulk::Rows::new(
+        "INSERT INTO breach_cases (id, ticket, customer, agreement_type, agreement, objective, \
+         metric, cycle, breached_at, opened_at, state, steps, targets)",
+        13,
+        tail,
+    );
+    for (t, c, key) in breached {
+        rows.push([
+            key.into(),
+            (&t.ticket).into(),
+            (&t.customer).into(),
+            (&c.agreement_type).into(),
+            (&c.agreement).into(),
+            (&c.objective).into(),
+            (&c.metric).into(),
+            i64::from(c.cycle).into(),
+            c.breached_at.map(|b| b.as_second()).into(),
+            now.as_second().into(),
+            "open".into(),
+            "{}".into(),
+            "[]".into(),
+        ]);
     }
-    (
-        statements,
-        breached.into_iter().map(|(_, _, k)| k).collect(),
-    )
+    rows
 }
 
 /// Withdraws the open or closed cases of `tickets` whose clocks are no longer breached
@@ -613,7 +603,7 @@ fn breach_case_inserts(
 async fn withdraw_breach_cases(
     tx: &mut Transaction<'_, Sqlite>,
     tickets: &[TicketClocks],
-    breached: &[String],
+    breached: &[&str],
     now: Timestamp,
 ) -> StoreResult<()> {
     let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
@@ -1378,44 +1368,42 @@ impl Store for SqliteStore {
                 "",
             ));
         }
-        for chunk in tickets.chunks(BIND_CHUNK / 2) {
-            // Every ticket has its row (its events were stored first); only the
-            // customer changes.
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO tickets (ticket, customer) ");
-            q.push_values(chunk, |mut b, t| {
-                b.push_bind(t.ticket.clone()).push_bind(t.customer.clone());
-            });
-            q.push(" ON CONFLICT (ticket) DO UPDATE SET customer = excluded.customer");
-            clocks.push(q);
-        }
-        let rows: Vec<(&TicketClocks, &ClockRow)> = tickets
-            .iter()
-            .flat_map(|t| t.clocks.iter().map(move |c| (t, c)))
-            .collect();
-        for chunk in rows.chunks(BIND_CHUNK / 16) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, objective, state, \
-                 started_at, stopped_at, breached_at, deadline, elapsed_seconds, target_seconds, priority) ",
-            );
-            q.push_values(chunk, |mut b, (t, c)| {
-                b.push_bind(t.ticket.clone())
-                    .push_bind(c.agreement_type.clone())
-                    .push_bind(c.metric.clone())
-                    .push_bind(i64::from(c.cycle))
-                    .push_bind(t.customer.clone())
-                    .push_bind(c.team.clone())
-                    .push_bind(c.agreement.clone())
-                    .push_bind(c.objective.clone())
-                    .push_bind(c.state.clone())
-                    .push_bind(c.started_at.as_second())
-                    .push_bind(c.stopped_at.map(|t| t.as_second()))
-                    .push_bind(c.breached_at.map(|t| t.as_second()))
-                    .push_bind(c.deadline.map(|t| t.as_second()))
-                    .push_bind(c.elapsed_seconds)
-                    .push_bind(c.target_seconds)
-                    .push_bind(c.priority.clone());
-            });
-            clocks.push(q);
+        // Every ticket has its row (its events were stored first); only the customer
+        // changes.
+        let mut customers = bulk::Rows::new(
+            "INSERT INTO tickets (ticket, customer)",
+            2,
+            "ON CONFLICT (ticket) DO UPDATE SET customer = excluded.customer",
+        );
+        let mut rows = bulk::Rows::new(
+            "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, \
+             objective, state, started_at, stopped_at, breached_at, deadline, elapsed_seconds, \
+             target_seconds, priority)",
+            16,
+            "",
+        );
+        for t in &tickets {
+            customers.push([(&t.ticket).into(), (&t.customer).into()]);
+            for c in &t.clocks {
+                rows.push([
+                    (&t.ticket).into(),
+                    (&c.agreement_type).into(),
+                    (&c.metric).into(),
+                    i64::from(c.cycle).into(),
+                    (&t.customer).into(),
+                    (&c.team).into(),
+                    (&c.agreement).into(),
+                    (&c.objective).into(),
+                    (&c.state).into(),
+                    c.started_at.as_second().into(),
+                    c.stopped_at.map(|t| t.as_second()).into(),
+                    c.breached_at.map(|t| t.as_second()).into(),
+                    c.deadline.map(|t| t.as_second()).into(),
+                    c.elapsed_seconds.into(),
+                    c.target_seconds.into(),
+                    (&c.priority).into(),
+                ]);
+            }
         }
         for chunk in names.chunks(BIND_CHUNK) {
             // Only the clocks' own notices: a withdrawal or a case reminder is not derived.
@@ -1426,7 +1414,9 @@ impl Store for SqliteStore {
                 "",
             ));
         }
-        let (mut cases, breached) = breach_case_inserts(&tickets, now);
+        let breached = breached_clocks(&tickets);
+        let cases = breach_case_rows(&breached, now);
+        let still_breached: Vec<&str> = breached.iter().map(|(_, _, key)| key.as_str()).collect();
         let mut notices = Vec::new();
         let notice_rows: Vec<&Notice> = tickets.iter().flat_map(|t| t.notices.iter()).collect();
         for chunk in notice_rows.chunks(BIND_CHUNK / 6) {
@@ -1457,9 +1447,14 @@ impl Store for SqliteStore {
 
         let mut tx = self.writer.begin().await.map_err(backend)?;
         run_built(&mut tx, &mut clocks).await?;
+        bulk::on_connection(&mut tx, |db| {
+            customers.insert(db, BIND_CHUNK)?;
+            rows.insert(db, BIND_CHUNK)
+        })
+        .await?;
         // Cases before notices: whether a breach is a new fact depends on its case's state.
-        run_built(&mut tx, &mut cases).await?;
-        withdraw_breach_cases(&mut tx, &tickets, &breached, now).await?;
+        bulk::on_connection(&mut tx, |db| cases.insert(db, BIND_CHUNK)).await?;
+        withdraw_breach_cases(&mut tx, &tickets, &still_breached, now).await?;
         run_built(&mut tx, &mut notices).await?;
         tx.commit().await.map_err(backend)?;
         Ok(())
