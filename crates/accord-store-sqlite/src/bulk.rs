@@ -60,6 +60,10 @@ impl rusqlite::ToSql for Cell<'_> {
     }
 }
 
+/// Most rows an insert statement takes: its preparation (parsing every placeholder) is
+/// paid at every call, since statements are not kept between calls.
+const ROWS_PER_STATEMENT: usize = 32;
+
 /// Rows of `width` cells each, to be inserted by `INSERT … VALUES` statements of many
 /// rows: `head` is the statement up to `VALUES`, `tail` what follows the rows (an
 /// `ON CONFLICT` clause, or nothing).
@@ -91,9 +95,10 @@ impl<'a> Rows<'a> {
         self.cells.extend(row);
     }
 
-    /// Rows per statement: as many as keep a statement under `max_values` bound values.
+    /// Rows per statement: as many as keep a statement under `max_values` bound values,
+    /// and at most [`ROWS_PER_STATEMENT`].
     fn per_statement(&self, max_values: usize) -> usize {
-        (max_values / self.width).max(1)
+        (max_values / self.width).clamp(1, ROWS_PER_STATEMENT)
     }
 
     /// The rows in statements of at most `max_values` values; gives the row count each
@@ -105,24 +110,21 @@ impl<'a> Rows<'a> {
     ) -> rusqlite::Result<Vec<(usize, usize)>> {
         let per = self.per_statement(max_values);
         let mut changed = Vec::new();
-        // Every chunk but the last is full: their statement is prepared once.
-        let mut full: Option<rusqlite::Statement<'_>> = None;
-        let mut last;
-        for chunk in self.cells.chunks(per * self.width) {
-            let n = chunk.len() / self.width;
-            let statement = if n == per {
-                match &mut full {
-                    Some(s) => s,
-                    None => full.insert(db.prepare(&self.sql(per))?),
-                }
-            } else {
-                last = db.prepare(&self.sql(n))?;
-                &mut last
-            };
-            for (i, cell) in chunk.iter().enumerate() {
-                statement.raw_bind_parameter(i + 1, cell)?;
+        let mut chunks = self.cells.chunks_exact(per * self.width);
+        if chunks.len() > 0 {
+            let mut statement = db.prepare(&self.sql(per))?;
+            for chunk in chunks.by_ref() {
+                changed.push((run(&mut statement, chunk)?, per));
             }
-            changed.push((statement.raw_execute()?, n));
+        }
+        // The rest one row at a time: a statement of the rest's size would be prepared
+        // afresh at every call, and parsing a statement costs about what running it does.
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut statement = db.prepare(&self.sql(1))?;
+            for row in rest.chunks(self.width) {
+                changed.push((run(&mut statement, row)?, 1));
+            }
         }
         Ok(changed)
     }
@@ -142,6 +144,14 @@ impl<'a> Rows<'a> {
         sql.push_str(&self.tail);
         sql
     }
+}
+
+/// Binds `cells` to `statement`'s parameters in order and runs it; gives the rows changed.
+fn run(statement: &mut rusqlite::Statement<'_>, cells: &[Cell<'_>]) -> rusqlite::Result<usize> {
+    for (i, cell) in cells.iter().enumerate() {
+        statement.raw_bind_parameter(i + 1, cell)?;
+    }
+    statement.raw_execute()
 }
 
 /// Runs `work` with the raw connection under `conn`, inside its open transaction if any.

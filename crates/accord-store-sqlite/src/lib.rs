@@ -67,8 +67,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         8,
-        "unused_clock_indexes",
-        include_str!("../migrations/0008_unused_clock_indexes.sql"),
+        "unused_indexes",
+        include_str!("../migrations/0008_unused_indexes.sql"),
     ),
 ];
 
