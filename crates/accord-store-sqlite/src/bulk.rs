@@ -64,53 +64,40 @@ impl rusqlite::ToSql for Cell<'_> {
 /// paid at every call, since statements are not kept between calls.
 const ROWS_PER_STATEMENT: usize = 32;
 
-/// Rows of `width` cells each, to be inserted by `INSERT … VALUES` statements of many
-/// rows: `head` is the statement up to `VALUES`, `tail` what follows the rows (an
+/// Rows of `N` cells each, to be inserted by `INSERT … VALUES` statements of many rows:
+/// `head` is the statement up to `VALUES`, `tail` what follows the rows (an
 /// `ON CONFLICT` clause, or nothing).
 #[derive(Debug)]
-pub(crate) struct Rows<'a> {
+pub(crate) struct Rows<'a, const N: usize> {
     head: &'static str,
     tail: std::borrow::Cow<'static, str>,
-    width: usize,
-    cells: Vec<Cell<'a>>,
+    rows: Vec<[Cell<'a>; N]>,
 }
 
-impl<'a> Rows<'a> {
-    pub(crate) fn new(
-        head: &'static str,
-        width: usize,
-        tail: impl Into<std::borrow::Cow<'static, str>>,
-    ) -> Self {
+impl<'a, const N: usize> Rows<'a, N> {
+    pub(crate) fn new(head: &'static str, tail: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Rows {
             head,
             tail: tail.into(),
-            width,
-            cells: Vec::new(),
+            rows: Vec::new(),
         }
     }
 
-    /// Adds one row; it must have the statement's width.
-    pub(crate) fn push<const N: usize>(&mut self, row: [Cell<'a>; N]) {
-        debug_assert_eq!(N, self.width, "a row of {} has {N} cells", self.head);
-        self.cells.extend(row);
+    pub(crate) fn push(&mut self, row: [Cell<'a>; N]) {
+        self.rows.push(row);
     }
 
-    /// Rows per statement: as many as keep a statement under `max_values` bound values,
-    /// and at most [`ROWS_PER_STATEMENT`].
-    fn per_statement(&self, max_values: usize) -> usize {
-        (max_values / self.width).clamp(1, ROWS_PER_STATEMENT)
-    }
-
-    /// The rows in statements of at most `max_values` values; gives the row count each
-    /// statement changed, with how many rows it was given.
+    /// The rows in statements of at most `max_values` bound values (and at most
+    /// [`ROWS_PER_STATEMENT`] rows); gives the row count each statement changed, with
+    /// how many rows it was given.
     pub(crate) fn insert(
         &self,
         db: &rusqlite::Connection,
         max_values: usize,
     ) -> rusqlite::Result<Vec<(usize, usize)>> {
-        let per = self.per_statement(max_values);
+        let per = (max_values / N).clamp(1, ROWS_PER_STATEMENT);
         let mut changed = Vec::new();
-        let mut chunks = self.cells.chunks_exact(per * self.width);
+        let mut chunks = self.rows.chunks_exact(per);
         if chunks.len() > 0 {
             let mut statement = db.prepare(&self.sql(per))?;
             for chunk in chunks.by_ref() {
@@ -122,7 +109,7 @@ impl<'a> Rows<'a> {
         let rest = chunks.remainder();
         if !rest.is_empty() {
             let mut statement = db.prepare(&self.sql(1))?;
-            for row in rest.chunks(self.width) {
+            for row in rest.chunks(1) {
                 changed.push((run(&mut statement, row)?, 1));
             }
         }
@@ -130,12 +117,12 @@ impl<'a> Rows<'a> {
     }
 
     fn sql(&self, rows: usize) -> String {
-        let mut sql = String::with_capacity(self.head.len() + rows * (self.width * 2 + 3));
+        let mut sql = String::with_capacity(self.head.len() + rows * (N * 3 + 3));
         sql.push_str(self.head);
         sql.push_str(" VALUES ");
         for r in 0..rows {
             sql.push_str(if r == 0 { "(" } else { ", (" });
-            for c in 0..self.width {
+            for c in 0..N {
                 sql.push_str(if c == 0 { "?" } else { ", ?" });
             }
             sql.push(')');
@@ -146,9 +133,13 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Binds `cells` to `statement`'s parameters in order and runs it; gives the rows changed.
-fn run(statement: &mut rusqlite::Statement<'_>, cells: &[Cell<'_>]) -> rusqlite::Result<usize> {
-    for (i, cell) in cells.iter().enumerate() {
+/// Binds the cells of `rows` to `statement`'s parameters in order and runs it; gives the
+/// rows changed.
+fn run<const N: usize>(
+    statement: &mut rusqlite::Statement<'_>,
+    rows: &[[Cell<'_>; N]],
+) -> rusqlite::Result<usize> {
+    for (i, cell) in rows.iter().flatten().enumerate() {
         statement.raw_bind_parameter(i + 1, cell)?;
     }
     statement.raw_execute()
@@ -218,7 +209,7 @@ mod tests {
         let evens: Vec<Option<String>> = (0..7)
             .map(|i| (i % 2 == 0).then(|| "even".to_owned()))
             .collect();
-        let mut rows = Rows::new("INSERT INTO t (a, b, c)", 3, "ON CONFLICT (a) DO NOTHING");
+        let mut rows = Rows::new("INSERT INTO t (a, b, c)", "ON CONFLICT (a) DO NOTHING");
         for (i, (name, even)) in names.iter().zip(&evens).enumerate() {
             rows.push([name.into(), Cell::Int(i as i64), even.into()]);
         }

@@ -223,23 +223,22 @@ impl SqliteStore {
         let tickets: std::collections::BTreeSet<&str> =
             fresh.iter().map(|e| e.ticket.as_str()).collect();
 
-        // Each insert with whether every row it is given must change one.
+        // Every creation and every event must be new (change one row each); a ticket's
+        // row may be there already.
         let mut creations = bulk::Rows::new(
             "INSERT INTO tickets (ticket, created_id)",
-            2,
             "ON CONFLICT (ticket) DO UPDATE SET created_id = excluded.created_id \
              WHERE tickets.created_id IS NULL",
         );
         for (ticket, id) in &created {
             creations.push([(*ticket).into(), (*id).into()]);
         }
-        let mut touched = bulk::Rows::new("INSERT OR IGNORE INTO tickets (ticket)", 1, "");
+        let mut touched = bulk::Rows::new("INSERT OR IGNORE INTO tickets (ticket)", "");
         for ticket in tickets.iter().filter(|t| !created_tickets.contains(*t)) {
             touched.push([(*ticket).into()]);
         }
         let mut inserts = bulk::Rows::new(
             "INSERT INTO ticket_events (id, ticket, body)",
-            3,
             "ON CONFLICT (id) DO NOTHING",
         );
         for e in &fresh {
@@ -563,7 +562,7 @@ fn breached_clocks(tickets: &[TicketClocks]) -> Vec<(&TicketClocks, &ClockRow, S
 fn breach_case_rows<'a>(
     breached: &'a [(&'a TicketClocks, &'a ClockRow, String)],
     now: Timestamp,
-) -> bulk::Rows<'a> {
+) -> bulk::Rows<'a, 13> {
     // A withdrawn case breached again recently is the watcher's to announce and reopen;
     // an older one will never be announced, so it reopens here.
     let tail = format!(
@@ -575,7 +574,6 @@ fn breach_case_rows<'a>(
     let mut rows = bulk::Rows::new(
         "INSERT INTO breach_cases (id, ticket, customer, agreement_type, agreement, objective, \
          metric, cycle, breached_at, opened_at, state, steps, targets)",
-        13,
         tail,
     );
     for (t, c, key) in breached {
@@ -1372,14 +1370,12 @@ impl Store for SqliteStore {
         // changes.
         let mut customers = bulk::Rows::new(
             "INSERT INTO tickets (ticket, customer)",
-            2,
             "ON CONFLICT (ticket) DO UPDATE SET customer = excluded.customer",
         );
         let mut rows = bulk::Rows::new(
             "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, \
              objective, state, started_at, stopped_at, breached_at, deadline, elapsed_seconds, \
              target_seconds, priority)",
-            16,
             "",
         );
         for t in &tickets {
