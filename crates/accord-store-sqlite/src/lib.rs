@@ -596,15 +596,15 @@ fn breach_case_rows<'a>(
     rows
 }
 
-/// Withdraws the open or closed cases of `tickets` whose clocks are no longer breached
-/// (`breached`: the case ids that still are), telling those who were alerted.
+/// Withdraws the open or closed cases of `tickets` (a JSON array of names) whose clocks
+/// are no longer breached (`breached`: the case ids that still are), telling those who
+/// were alerted.
 async fn withdraw_breach_cases(
     tx: &mut Transaction<'_, Sqlite>,
-    tickets: &[TicketClocks],
+    tickets: &str,
     breached: &[&str],
     now: Timestamp,
 ) -> StoreResult<()> {
-    let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
     let withdrawn: Vec<(String, String)> = sqlx::query_as(
         "UPDATE breach_cases SET state = 'withdrawn', closed_at = ?3
          WHERE state IN ('open', 'closed')
@@ -612,7 +612,7 @@ async fn withdraw_breach_cases(
            AND id NOT IN (SELECT value FROM json_each(?2))
          RETURNING id, ticket",
     )
-    .bind(serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?)
+    .bind(tickets)
     .bind(serde_json::to_string(breached).map_err(|e| StoreError::Backend(e.to_string()))?)
     .bind(now.as_second())
     .fetch_all(&mut **tx)
@@ -1357,15 +1357,10 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         // Every statement is built first: the writer connection is held only to run them.
+        // The tickets as one JSON array: one prepared statement serves any number.
         let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
-        let mut clocks = Vec::new();
-        for chunk in names.chunks(BIND_CHUNK) {
-            clocks.push(in_list(
-                "DELETE FROM clocks WHERE ticket IN ",
-                chunk.iter().copied(),
-                "",
-            ));
-        }
+        let names =
+            serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
         // Every ticket has its row (its events were stored first); only the customer
         // changes.
         let mut customers = bulk::Rows::new(
@@ -1401,15 +1396,6 @@ impl Store for SqliteStore {
                 ]);
             }
         }
-        for chunk in names.chunks(BIND_CHUNK) {
-            // Only the clocks' own notices: a withdrawal or a case reminder is not derived.
-            clocks.push(in_list(
-                "DELETE FROM notices WHERE kind IN ('clock.warning', 'clock.internal_breached', \
-                 'clock.breached', 'clock.escalated') AND ticket IN ",
-                chunk.iter().copied(),
-                "",
-            ));
-        }
         let breached = breached_clocks(&tickets);
         let cases = breach_case_rows(&breached, now);
         let still_breached: Vec<&str> = breached.iter().map(|(_, _, key)| key.as_str()).collect();
@@ -1442,15 +1428,28 @@ impl Store for SqliteStore {
         }
 
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        run_built(&mut tx, &mut clocks).await?;
+        for delete in [
+            "DELETE FROM clocks WHERE ticket IN (SELECT value FROM json_each(?1))",
+            // Only the clocks' own notices: a withdrawal or a case reminder is not derived.
+            "DELETE FROM notices WHERE kind IN ('clock.warning', 'clock.internal_breached', \
+             'clock.breached', 'clock.escalated') AND ticket IN (SELECT value FROM json_each(?1))",
+        ] {
+            sqlx::query(delete)
+                .bind(&names)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        // Withdrawn before the cases are opened: the new ones are breached, and the
+        // withdrawal does not have to look at them.
+        withdraw_breach_cases(&mut tx, &names, &still_breached, now).await?;
         bulk::on_connection(&mut tx, |db| {
             customers.insert(db, BIND_CHUNK)?;
-            rows.insert(db, BIND_CHUNK)
+            rows.insert(db, BIND_CHUNK)?;
+            cases.insert(db, BIND_CHUNK)
         })
         .await?;
         // Cases before notices: whether a breach is a new fact depends on its case's state.
-        bulk::on_connection(&mut tx, |db| cases.insert(db, BIND_CHUNK)).await?;
-        withdraw_breach_cases(&mut tx, &tickets, &still_breached, now).await?;
         run_built(&mut tx, &mut notices).await?;
         tx.commit().await.map_err(backend)?;
         Ok(())
