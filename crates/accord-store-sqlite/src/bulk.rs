@@ -61,7 +61,7 @@ impl rusqlite::ToSql for Cell<'_> {
 }
 
 /// Most rows an insert statement takes: its preparation (parsing every placeholder) is
-/// paid at every call, since statements are not kept between calls.
+/// paid once per [`on_connection`] (statements are cached only that long).
 const ROWS_PER_STATEMENT: usize = 32;
 
 /// Rows of `N` cells each, to be inserted by `INSERT … VALUES` statements of many rows:
@@ -99,16 +99,16 @@ impl<'a, const N: usize> Rows<'a, N> {
         let mut changed = Vec::new();
         let mut chunks = self.rows.chunks_exact(per);
         if chunks.len() > 0 {
-            let mut statement = db.prepare(&self.sql(per))?;
+            let mut statement = db.prepare_cached(&self.sql(per))?;
             for chunk in chunks.by_ref() {
                 changed.push((run(&mut statement, chunk)?, per));
             }
         }
         // The rest one row at a time: a statement of the rest's size would be prepared
-        // afresh at every call, and parsing a statement costs about what running it does.
+        // afresh for each size, and parsing a statement costs about what running it does.
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut statement = db.prepare(&self.sql(1))?;
+            let mut statement = db.prepare_cached(&self.sql(1))?;
             for row in rest.chunks(1) {
                 changed.push((run(&mut statement, row)?, 1));
             }

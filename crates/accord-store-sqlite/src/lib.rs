@@ -12,6 +12,7 @@
 #![deny(unsafe_code)]
 
 mod bulk;
+mod writer;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -99,7 +100,7 @@ pub enum OpenError {
 /// A handle to the SQLite store; clones share the pools.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: writer::Writer,
     reader: SqlitePool,
 }
 
@@ -136,7 +137,10 @@ impl SqliteStore {
                 path: shown,
                 source,
             })?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer: writer::Writer::new(writer),
+            reader,
+        })
     }
 
     /// Opens `accord.db` inside `data_dir`.
@@ -543,6 +547,144 @@ async fn schedule_reminder(tx: &mut Transaction<'_, Sqlite>, id: &str) -> StoreR
     Ok(())
 }
 
+/// Tickets whose clocks are written between two chances for a waiting request to take
+/// the writer (well under a millisecond of writing).
+const CLOCK_PART: usize = 8;
+
+/// The statements that replace the clocks of some tickets, built before the writer is
+/// taken.
+struct ClockPart<'a> {
+    /// The tickets as one JSON array: one prepared statement serves any number.
+    names: String,
+    customers: bulk::Rows<'a, 2>,
+    rows: bulk::Rows<'a, 16>,
+    cases: bulk::Rows<'a, 13>,
+    /// The case ids of the clocks still breached, as a JSON array.
+    still_breached: String,
+    notices: Vec<QueryBuilder<Sqlite>>,
+}
+
+impl<'a> ClockPart<'a> {
+    fn new(
+        tickets: &'a [TicketClocks],
+        breached: &'a [(&'a TicketClocks, &'a ClockRow, String)],
+        now: Timestamp,
+    ) -> StoreResult<Self> {
+        let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
+        let names =
+            serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Every ticket has its row (its events were stored first); only the customer
+        // changes.
+        let mut customers = bulk::Rows::new(
+            "INSERT INTO tickets (ticket, customer)",
+            "ON CONFLICT (ticket) DO UPDATE SET customer = excluded.customer \
+             WHERE tickets.customer IS NOT excluded.customer",
+        );
+        let mut rows = bulk::Rows::new(
+            "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, \
+             objective, state, started_at, stopped_at, breached_at, deadline, elapsed_seconds, \
+             target_seconds, priority)",
+            "",
+        );
+        for t in tickets {
+            customers.push([(&t.ticket).into(), (&t.customer).into()]);
+            for c in &t.clocks {
+                rows.push([
+                    (&t.ticket).into(),
+                    (&c.agreement_type).into(),
+                    (&c.metric).into(),
+                    i64::from(c.cycle).into(),
+                    (&t.customer).into(),
+                    (&c.team).into(),
+                    (&c.agreement).into(),
+                    (&c.objective).into(),
+                    (&c.state).into(),
+                    c.started_at.as_second().into(),
+                    c.stopped_at.map(|t| t.as_second()).into(),
+                    c.breached_at.map(|t| t.as_second()).into(),
+                    c.deadline.map(|t| t.as_second()).into(),
+                    c.elapsed_seconds.into(),
+                    c.target_seconds.into(),
+                    (&c.priority).into(),
+                ]);
+            }
+        }
+        let mut notices = Vec::new();
+        let notice_rows: Vec<&Notice> = tickets.iter().flat_map(|t| t.notices.iter()).collect();
+        for chunk in notice_rows.chunks(BIND_CHUNK / 6) {
+            // A fact already recorded is not due again. A breach whose case was withdrawn
+            // and that is reached again is a new fact: a new key, from its instant.
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "WITH v (key, ticket, kind, due_at, body, targets) AS (",
+            );
+            q.push_values(chunk, |mut b, n| {
+                b.push_bind(n.key.clone())
+                    .push_bind(n.ticket.clone())
+                    .push_bind(n.kind.clone())
+                    .push_bind(n.due_at.as_second())
+                    .push_bind(n.body.to_string())
+                    .push_bind(serde_json::Value::from(n.targets.clone()).to_string());
+            });
+            q.push(
+                "), k AS (SELECT CASE WHEN v.kind = 'clock.breached' AND EXISTS \
+                 (SELECT 1 FROM breach_cases c WHERE c.id = v.key AND c.state = 'withdrawn') \
+                 THEN v.key || ':again:' || v.due_at ELSE v.key END AS key, \
+                 ticket, kind, due_at, body, targets FROM v) \
+                 INSERT INTO notices (key, ticket, kind, due_at, body, targets) \
+                 SELECT * FROM k WHERE NOT EXISTS (SELECT 1 FROM announcements a WHERE a.key = k.key) \
+                 ON CONFLICT (key) DO NOTHING",
+            );
+            notices.push(q);
+        }
+        Ok(ClockPart {
+            names,
+            customers,
+            rows,
+            cases: breach_case_rows(breached, now),
+            still_breached: serde_json::to_string(
+                &breached.iter().map(|(_, _, key)| key).collect::<Vec<_>>(),
+            )
+            .map_err(|e| StoreError::Backend(e.to_string()))?,
+            notices,
+        })
+    }
+
+    /// Deletes the tickets' clocks and derived notices, withdraws the cases of breaches
+    /// they no longer have, and inserts their clocks, their customer and the cases of
+    /// their breaches; adds the withdrawn cases to `withdrawn`. Statements are cached
+    /// for the connection lent, so every part after the first reuses them.
+    fn replace(
+        &self,
+        db: &rusqlite::Connection,
+        now: Timestamp,
+        withdrawn: &mut Vec<(String, String)>,
+    ) -> rusqlite::Result<()> {
+        db.prepare_cached("DELETE FROM clocks WHERE ticket IN (SELECT value FROM json_each(?1))")?
+            .execute([&self.names])?;
+        // Only the clocks' own notices: a withdrawal or a case reminder is not derived.
+        db.prepare_cached(
+            "DELETE FROM notices WHERE kind IN ('clock.warning', 'clock.internal_breached', \
+             'clock.breached', 'clock.escalated') AND ticket IN (SELECT value FROM json_each(?1))",
+        )?
+        .execute([&self.names])?;
+        // Withdrawn before the cases are opened: the new ones are breached, and the
+        // withdrawal does not have to look at them.
+        let mut withdraw = db.prepare_cached(WITHDRAW_BREACH_CASES)?;
+        let mut rows = withdraw.query(rusqlite::params![
+            self.names,
+            self.still_breached,
+            now.as_second()
+        ])?;
+        while let Some(row) = rows.next()? {
+            withdrawn.push((row.get(0)?, row.get(1)?));
+        }
+        self.customers.insert(db, BIND_CHUNK)?;
+        self.rows.insert(db, BIND_CHUNK)?;
+        self.cases.insert(db, BIND_CHUNK)?;
+        Ok(())
+    }
+}
+
 /// The breached clocks of `tickets`, each with its case id.
 fn breached_clocks(tickets: &[TicketClocks]) -> Vec<(&TicketClocks, &ClockRow, String)> {
     tickets
@@ -596,30 +738,24 @@ fn breach_case_rows<'a>(
     rows
 }
 
-/// Withdraws the open or closed cases of `tickets` (a JSON array of names) whose clocks
-/// are no longer breached (`breached`: the case ids that still are), telling those who
-/// were alerted.
-async fn withdraw_breach_cases(
+/// Withdraws the open or closed cases of the tickets in `?1` (a JSON array of names)
+/// whose clocks are no longer breached (`?2`: the case ids that still are), at `?3`; gives
+/// each withdrawn case's id and ticket.
+const WITHDRAW_BREACH_CASES: &str = "UPDATE breach_cases SET state = 'withdrawn', closed_at = ?3
+     WHERE state IN ('open', 'closed')
+       AND ticket IN (SELECT value FROM json_each(?1))
+       AND id NOT IN (SELECT value FROM json_each(?2))
+     RETURNING id, ticket";
+
+/// For each case just withdrawn (id, ticket): its reminder is dropped, and those who were
+/// alerted of the breach are told.
+async fn announce_withdrawals(
     tx: &mut Transaction<'_, Sqlite>,
-    tickets: &str,
-    breached: &[&str],
+    withdrawn: &[(String, String)],
     now: Timestamp,
 ) -> StoreResult<()> {
-    let withdrawn: Vec<(String, String)> = sqlx::query_as(
-        "UPDATE breach_cases SET state = 'withdrawn', closed_at = ?3
-         WHERE state IN ('open', 'closed')
-           AND ticket IN (SELECT value FROM json_each(?1))
-           AND id NOT IN (SELECT value FROM json_each(?2))
-         RETURNING id, ticket",
-    )
-    .bind(tickets)
-    .bind(serde_json::to_string(breached).map_err(|e| StoreError::Backend(e.to_string()))?)
-    .bind(now.as_second())
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(backend)?;
     for (id, ticket) in withdrawn {
-        drop_reminder(tx, &id, &ticket).await?;
+        drop_reminder(tx, id, ticket).await?;
         // Told only to those who were told of the breach (Accord alerted them).
         sqlx::query(
             "INSERT INTO notices (key, ticket, kind, due_at, body, targets)
@@ -636,7 +772,7 @@ async fn withdraw_breach_cases(
                                WHERE key = breach_cases.id || ':withdrawn:' || breach_cases.breached_at)
              ON CONFLICT (key) DO NOTHING",
         )
-        .bind(&id)
+        .bind(id)
         .bind(now.as_second())
         .execute(&mut **tx)
         .await
@@ -1357,101 +1493,47 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         // Every statement is built first: the writer connection is held only to run them.
-        // The tickets as one JSON array: one prepared statement serves any number.
-        let names: Vec<&str> = tickets.iter().map(|t| t.ticket.as_str()).collect();
-        let names =
-            serde_json::to_string(&names).map_err(|e| StoreError::Backend(e.to_string()))?;
-        // Every ticket has its row (its events were stored first); only the customer
-        // changes.
-        let mut customers = bulk::Rows::new(
-            "INSERT INTO tickets (ticket, customer)",
-            "ON CONFLICT (ticket) DO UPDATE SET customer = excluded.customer",
-        );
-        let mut rows = bulk::Rows::new(
-            "INSERT INTO clocks (ticket, agreement_type, metric, cycle, customer, team, agreement, \
-             objective, state, started_at, stopped_at, breached_at, deadline, elapsed_seconds, \
-             target_seconds, priority)",
-            "",
-        );
-        for t in &tickets {
-            customers.push([(&t.ticket).into(), (&t.customer).into()]);
-            for c in &t.clocks {
-                rows.push([
-                    (&t.ticket).into(),
-                    (&c.agreement_type).into(),
-                    (&c.metric).into(),
-                    i64::from(c.cycle).into(),
-                    (&t.customer).into(),
-                    (&c.team).into(),
-                    (&c.agreement).into(),
-                    (&c.objective).into(),
-                    (&c.state).into(),
-                    c.started_at.as_second().into(),
-                    c.stopped_at.map(|t| t.as_second()).into(),
-                    c.breached_at.map(|t| t.as_second()).into(),
-                    c.deadline.map(|t| t.as_second()).into(),
-                    c.elapsed_seconds.into(),
-                    c.target_seconds.into(),
-                    (&c.priority).into(),
-                ]);
-            }
-        }
-        let breached = breached_clocks(&tickets);
-        let cases = breach_case_rows(&breached, now);
-        let still_breached: Vec<&str> = breached.iter().map(|(_, _, key)| key.as_str()).collect();
-        let mut notices = Vec::new();
-        let notice_rows: Vec<&Notice> = tickets.iter().flat_map(|t| t.notices.iter()).collect();
-        for chunk in notice_rows.chunks(BIND_CHUNK / 6) {
-            // A fact already recorded is not due again. A breach whose case was withdrawn
-            // and that is reached again is a new fact: a new key, from its instant.
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "WITH v (key, ticket, kind, due_at, body, targets) AS (",
-            );
-            q.push_values(chunk, |mut b, n| {
-                b.push_bind(n.key.clone())
-                    .push_bind(n.ticket.clone())
-                    .push_bind(n.kind.clone())
-                    .push_bind(n.due_at.as_second())
-                    .push_bind(n.body.to_string())
-                    .push_bind(serde_json::Value::from(n.targets.clone()).to_string());
-            });
-            q.push(
-                "), k AS (SELECT CASE WHEN v.kind = 'clock.breached' AND EXISTS \
-                 (SELECT 1 FROM breach_cases c WHERE c.id = v.key AND c.state = 'withdrawn') \
-                 THEN v.key || ':again:' || v.due_at ELSE v.key END AS key, \
-                 ticket, kind, due_at, body, targets FROM v) \
-                 INSERT INTO notices (key, ticket, kind, due_at, body, targets) \
-                 SELECT * FROM k WHERE NOT EXISTS (SELECT 1 FROM announcements a WHERE a.key = k.key) \
-                 ON CONFLICT (key) DO NOTHING",
-            );
-            notices.push(q);
-        }
-
-        let mut tx = self.writer.begin().await.map_err(backend)?;
-        for delete in [
-            "DELETE FROM clocks WHERE ticket IN (SELECT value FROM json_each(?1))",
-            // Only the clocks' own notices: a withdrawal or a case reminder is not derived.
-            "DELETE FROM notices WHERE kind IN ('clock.warning', 'clock.internal_breached', \
-             'clock.breached', 'clock.escalated') AND ticket IN (SELECT value FROM json_each(?1))",
-        ] {
-            sqlx::query(delete)
-                .bind(&names)
-                .execute(&mut *tx)
+        let breached: Vec<_> = tickets.chunks(CLOCK_PART).map(breached_clocks).collect();
+        let mut parts = tickets
+            .chunks(CLOCK_PART)
+            .zip(&breached)
+            .map(|(part, breached)| ClockPart::new(part, breached, now))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut next = 0;
+        while next < parts.len() {
+            // Derived rows need not reach the disk before the call returns: a restart
+            // derives every clock again (`writer::Relaxed`).
+            let mut turn = self.writer.relaxed().await.map_err(backend)?;
+            let mut tx = sqlx::Connection::begin(turn.connection())
                 .await
                 .map_err(backend)?;
+            // Derived rows give way: when a request waits for the writer (an ingest is
+            // answered only once durable), the parts written so far are committed, each
+            // ticket whole, and the rest wait their turn.
+            let writer = &self.writer;
+            let mut withdrawn = Vec::new();
+            let written = bulk::on_connection(&mut tx, |db| {
+                let mut written = 0;
+                for part in &parts[next..] {
+                    part.replace(db, now, &mut withdrawn)?;
+                    written += 1;
+                    if writer.others_waiting() {
+                        break;
+                    }
+                }
+                Ok(written)
+            })
+            .await?;
+            announce_withdrawals(&mut tx, &withdrawn, now).await?;
+            // Cases before notices: whether a breach is a new fact depends on its case's
+            // state.
+            for part in &mut parts[next..next + written] {
+                run_built(&mut tx, &mut part.notices).await?;
+            }
+            tx.commit().await.map_err(backend)?;
+            turn.finish().await.map_err(backend)?;
+            next += written;
         }
-        // Withdrawn before the cases are opened: the new ones are breached, and the
-        // withdrawal does not have to look at them.
-        withdraw_breach_cases(&mut tx, &names, &still_breached, now).await?;
-        bulk::on_connection(&mut tx, |db| {
-            customers.insert(db, BIND_CHUNK)?;
-            rows.insert(db, BIND_CHUNK)?;
-            cases.insert(db, BIND_CHUNK)
-        })
-        .await?;
-        // Cases before notices: whether a breach is a new fact depends on its case's state.
-        run_built(&mut tx, &mut notices).await?;
-        tx.commit().await.map_err(backend)?;
         Ok(())
     }
 
@@ -1644,7 +1726,7 @@ impl Store for SqliteStore {
             .bind(lease_until.as_second())
             .bind(now.as_second())
             .bind(i64::from(limit))
-            .fetch_all(&self.writer)
+            .fetch_all(&mut *self.writer.acquire().await.map_err(backend)?)
             .await
             .map_err(backend)?;
         let mut messages = rows
@@ -1673,7 +1755,9 @@ impl Store for SqliteStore {
             .bind(error)
             .bind(retry_at.map(|t| t.as_second())),
         };
-        q.execute(&self.writer).await.map_err(backend)?;
+        q.execute(&mut *self.writer.acquire().await.map_err(backend)?)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -1959,5 +2043,94 @@ impl Store for SqliteStore {
         Ok(paginate(items, page.limit, "audit", |e: &AuditEntry| {
             e.seq.to_string()
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clocks_of(ticket: String) -> TicketClocks {
+        let started_at: Timestamp = "2026-03-02T09:00:00Z".parse().expect("instant");
+        TicketClocks {
+            clocks: vec![ClockRow {
+                ticket: ticket.clone(),
+                customer: None,
+                team: None,
+                agreement_type: "sla".into(),
+                agreement: "acme-gold".into(),
+                objective: "first-response".into(),
+                metric: "first_response".into(),
+                cycle: 0,
+                state: "met".into(),
+                priority: None,
+                started_at,
+                stopped_at: Some(started_at),
+                breached_at: None,
+                deadline: None,
+                elapsed_seconds: 60,
+                target_seconds: 3600,
+            }],
+            ticket,
+            customer: Some("acme".into()),
+            notices: Vec::new(),
+        }
+    }
+
+    /// The clock deriver's rows give way: a request that comes while they are written
+    /// waits for one part of them, not for all.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_waits_for_a_part_of_the_clocks_not_for_all() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqliteStore::open_in(dir.path()).await.expect("store");
+        let now: Timestamp = "2026-03-03T00:00:00Z".parse().expect("instant");
+        let tickets: Vec<TicketClocks> =
+            (0..5_000).map(|i| clocks_of(format!("T-{i:05}"))).collect();
+        // The writer is busy; the clocks queue for it first, then a request.
+        let busy = store.writer.acquire().await.expect("writer");
+        let put = tokio::spawn({
+            let store = store.clone();
+            async move { store.put_ticket_clocks(tickets, now).await }
+        });
+        while store.writer.waiting() < 1 {
+            tokio::task::yield_now().await;
+        }
+        let request = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .ingest_events(vec![StoredEvent {
+                        id: "e-1".into(),
+                        ticket: "T-00000".into(),
+                        is_created: true,
+                        body: "{}".into(),
+                    }])
+                    .await
+            }
+        });
+        while store.writer.waiting() < 2 {
+            tokio::task::yield_now().await;
+        }
+        drop(busy);
+        request.await.expect("task").expect("ingest");
+        let before: i64 = sqlx::query_scalar("SELECT count(*) FROM clocks")
+            .fetch_one(&store.reader)
+            .await
+            .expect("count");
+        assert!(
+            before > 0 && before < 5_000 && !put.is_finished(),
+            "the request had the writer after {before} of 5000 tickets' clocks"
+        );
+        put.await.expect("task").expect("clocks");
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM clocks")
+            .fetch_one(&store.reader)
+            .await
+            .expect("count");
+        assert_eq!(stored, 5_000, "every ticket's clock is there in the end");
+        let mode: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *store.writer.acquire().await.expect("writer"))
+            .await
+            .expect("pragma");
+        assert_eq!(mode, 2, "the writer is durable again (FULL)");
     }
 }

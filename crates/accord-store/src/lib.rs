@@ -201,8 +201,11 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Every ticket id, in name order (to re-derive clocks after a configuration change).
     fn ticket_ids(&self) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
 
-    /// Replaces the clocks of each ticket given (and records its current customer), all
-    /// in one transaction.
+    /// Replaces the clocks of each ticket given (and records its current customer), each
+    /// ticket's whole in one transaction. The rows are derived and written in the
+    /// background, so a store may commit between tickets to let a waiting write go first
+    /// (the SQLite store does), and need not make them durable before it returns: the
+    /// server derives every clock again when it starts.
     ///
     /// Breach cases follow the clocks as derived at `now`: a breached clock's case is
     /// opened if it was not (history), and an open case whose clock is no longer
