@@ -428,19 +428,29 @@ pub async fn events<S: Store>(store: S) {
                     ticket: "G-1".into(),
                     customer: Some("globex".into()),
                     notices: vec![],
-                    clocks: vec![clock(
-                        "G-1",
-                        "first_response",
-                        "running",
-                        Some("2026-11-02T09:30:00Z"),
-                    )],
+                    clocks: vec![
+                        clock(
+                            "G-1",
+                            "first_response",
+                            "running",
+                            Some("2026-11-02T09:00:00Z"),
+                        ),
+                        clock(
+                            "G-1",
+                            "next_response",
+                            "running",
+                            Some("2026-11-02T11:00:00Z"),
+                        ),
+                    ],
                 },
             ],
             at("2026-11-02T12:00:00Z"),
         )
         .await
         .expect("clocks");
-    // Replacing keeps nothing of the ticket's previous clocks.
+    // Replacing keeps nothing of the ticket's previous clocks: a clock derived again
+    // takes its new values (the deadline), one no longer derived is gone (the next
+    // response), and a new one is added (the resolution).
     store
         .put_ticket_clocks(
             vec![TicketClocks {
