@@ -280,8 +280,14 @@ pub fn report(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
 }
 
 /// `accord bench ingest`: a generated history posted over HTTP in batches of 1,000 to a
-/// server on SQLite (in this process, on loopback), each batch answered once durable.
-pub fn ingest(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Result<()> {
+/// server on SQLite (in this process, on loopback), each batch answered once durable;
+/// `clients` post at once, client `k` the batches `k`, `k + clients`, … in order.
+pub fn ingest(
+    tickets: usize,
+    seed: u64,
+    clients: usize,
+    mut report: impl Write,
+) -> anyhow::Result<()> {
     use accord_core::synthetic::{Spec, generate};
     use accord_server::{AppState, Bootstrap};
     use accord_store_sqlite::SqliteStore;
@@ -312,24 +318,42 @@ pub fn ingest(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
         let to: jiff::Timestamp = "2026-12-01T00:00:00Z".parse()?;
         let spec = Spec::examples(tickets, from, to, seed);
         let events: Vec<accord_core::clock::Event> = generate(&spec).collect();
-        let bodies: Vec<String> = events.chunks(1000).map(serde_json::to_string).collect::<Result<_, _>>()?;
+        let clients = clients.max(1);
+        let mut shares: Vec<Vec<String>> = vec![Vec::new(); clients];
+        for (k, batch) in events.chunks(1000).enumerate() {
+            shares[k % clients].push(serde_json::to_string(batch)?);
+        }
         let http = reqwest::Client::new();
         let started = Instant::now();
+        let posting: Vec<_> = shares
+            .into_iter()
+            .map(|bodies| {
+                let (http, url) = (http.clone(), url.clone());
+                let token = secret.expose_secret().to_owned();
+                tokio::spawn(async move {
+                    let mut accepted = 0u64;
+                    for body in bodies {
+                        let response = http
+                            .post(&url)
+                            .bearer_auth(&token)
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                            .await?;
+                        let status = response.status();
+                        let answer: serde_json::Value = response.json().await?;
+                        if !status.is_success() {
+                            anyhow::bail!("the server answered {status}: {answer}");
+                        }
+                        accepted += answer["accepted"].as_u64().unwrap_or(0);
+                    }
+                    Ok(accepted)
+                })
+            })
+            .collect();
         let mut accepted = 0u64;
-        for body in bodies {
-            let response = http
-                .post(&url)
-                .bearer_auth(secret.expose_secret())
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await?;
-            let status = response.status();
-            let answer: serde_json::Value = response.json().await?;
-            if !status.is_success() {
-                anyhow::bail!("the server answered {status}: {answer}");
-            }
-            accepted += answer["accepted"].as_u64().unwrap_or(0);
+        for client in posting {
+            accepted += client.await??;
         }
         let seconds = started.elapsed().as_secs_f64();
         // Acknowledged is what the target counts; how long the clocks took to catch up
@@ -341,7 +365,7 @@ pub fn ingest(tickets: usize, seed: u64, mut report: impl Write) -> anyhow::Resu
             report,
             "{}",
             json!({"bench": "ingest", "ops": n, "ns_per_op": round(seconds * 1e9 / n as f64),
-                   "events_per_second": (n as f64 / seconds).round(), "accepted": accepted, "batch": 1000,
+                   "events_per_second": (n as f64 / seconds).round(), "accepted": accepted, "batch": 1000, "clients": clients,
                    "seconds": round(seconds), "clocks_current_after_seconds": round(clocks_current),
                    "tickets": tickets, "profile": PROFILE})
         )?;
@@ -649,12 +673,24 @@ mod tests {
     #[test]
     fn ingest_bench_posts_every_event() {
         let mut report = Vec::new();
-        ingest(50, 5, &mut report).unwrap();
+        ingest(400, 5, 1, &mut report).unwrap();
         let line: serde_json::Value = serde_json::from_slice(&report).unwrap();
         assert_eq!(line["bench"], "ingest");
         let ops = line["ops"].as_u64().unwrap();
         let accepted = line["accepted"].as_u64().unwrap();
-        assert!(accepted > 0 && accepted <= ops, "{line}");
+        assert!(ops > 1000, "more than one batch: {line}");
+        assert!(
+            accepted > 0 && accepted < ops,
+            "repeats are not accepted: {line}"
+        );
+
+        // Clients at once post the same events: the same ones are new.
+        let mut report = Vec::new();
+        ingest(400, 5, 3, &mut report).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&report).unwrap();
+        assert_eq!(line["clients"], 3);
+        assert_eq!(line["ops"].as_u64(), Some(ops));
+        assert_eq!(line["accepted"].as_u64(), Some(accepted), "{line}");
     }
 
     #[test]

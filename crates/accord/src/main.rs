@@ -216,6 +216,10 @@ enum BenchWorkload {
         tickets: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Clients posting at once, each its share of the batches one after another (the
+        /// standard workload is one).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+        clients: u16,
     },
     /// The period report over a month of N generated tickets (and a month of outages and
     /// surveys): the clocks are folded first, untimed; then the report is timed.
@@ -357,9 +361,11 @@ fn main() -> ExitCode {
             BenchWorkload::Replay { tickets, seed } => {
                 bench::replay(tickets, seed, std::io::stdout().lock())
             }
-            BenchWorkload::Ingest { tickets, seed } => {
-                bench::ingest(tickets, seed, std::io::stdout().lock())
-            }
+            BenchWorkload::Ingest {
+                tickets,
+                seed,
+                clients,
+            } => bench::ingest(tickets, seed, clients.into(), std::io::stdout().lock()),
             BenchWorkload::Report { tickets, seed } => {
                 bench::report(tickets, seed, std::io::stdout().lock())
             }
