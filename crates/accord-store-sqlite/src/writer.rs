@@ -2,9 +2,10 @@
 //!
 //! SQLite lets one transaction write at a time. Requests (an ingest answered only when
 //! durable, an API change) wait for their turn in the pool. The clock deriver's rows are
-//! derived data written in the background, so its writing gives way: between tickets it
-//! asks [`Writer::others_waiting`] and, when someone is, commits what it has and queues
-//! again for the rest. And its commits do not wait for the disk ([`Relaxed`]).
+//! derived data written in the background, so its writing gives way: between parts of a
+//! few tickets (after a least turn) it asks [`Writer::others_waiting`] and, when someone
+//! is, commits what it has and queues again for the rest. And its commits do not wait
+//! for the disk ([`Relaxed`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
