@@ -9,8 +9,9 @@ use accord_core::clock::{self, ClockResult, Event};
 use accord_core::policy::{Config, TicketFacts};
 use accord_store::{ClockRow, Store, StoreError, TicketClocks, Viewer};
 
-/// Tickets derived per transaction: large enough that a batch costs one commit, small
-/// enough that a re-derivation of every ticket (after a restart) never holds them all.
+/// Tickets derived per store call: large enough that a batch is counted, read and stored
+/// in one go, small enough that a re-derivation of every ticket (after a restart) never
+/// holds them all.
 const DERIVE_CHUNK: usize = 2_000;
 
 /// Most events the queue holds for the deriver; past it, tickets are queued without their
@@ -251,7 +252,9 @@ pub fn derive(config: &Config, ticket: &str, events: Vec<Event>, now: Timestamp)
     }
 }
 
-/// Folds `tickets` again and stores their clocks, in one transaction per call. A ticket
+/// Folds `tickets` again and stores their clocks, in one store call (each ticket's
+/// clocks replaced whole; the store may commit between tickets to let a request go
+/// first). A ticket
 /// comes with the events requests carried for it, or `None`; those events are used when
 /// they are all the ticket has stored (counted in one query), and otherwise its events
 /// are read (in one go for the call). Failures are logged, not returned: the events are
